@@ -1,0 +1,67 @@
+"""The real uvicorn process serves the site with DEBUG off, and its static
+files hashed, compressed and cached for a year or more."""
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from django.db import connection
+from django.test import TransactionTestCase
+
+from tests.support import Server, database_url, environment, get, manage
+
+
+class UvicornServesTheSiteTests(TransactionTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.workdir = tempfile.TemporaryDirectory(prefix="uvicorn-test-")
+        static_root = Path(cls.workdir.name) / "staticfiles"
+        env = environment(
+            DEBUG="false",
+            DATABASE_URL=database_url(connection.settings_dict),
+            ALLOWED_HOSTS="127.0.0.1",
+            STATIC_ROOT=str(static_root),
+        )
+        collected = manage("collectstatic", "--noinput", env=env)
+        assert collected.returncode == 0, collected.stderr
+        cls.manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+        cls.server = Server(env).start(Path(cls.workdir.name) / "uvicorn.log")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.workdir.cleanup()
+        super().tearDownClass()
+
+    def test_home_page_answers_200_with_the_hashed_stylesheet(self):
+        status, headers, body = get(self.server.url + "/")
+        self.assertEqual(status, 200, self.server.output())
+        self.assertTrue(headers["Content-Type"].startswith("text/html"))
+        hashed = self.manifest["css/site.css"]
+        self.assertRegex(hashed, r"^css/site\.[0-9a-f]{12}\.css$")
+        self.assertIn(f'href="/static/{hashed}"', body.decode())
+
+    def test_hashed_static_file_is_cached_far_into_the_future(self):
+        hashed = self.manifest["css/site.css"]
+        status, headers, body = get(f"{self.server.url}/static/{hashed}")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"].split(";")[0], "text/css")
+        max_age = int(re.search(r"max-age=(\d+)", headers["Cache-Control"]).group(1))
+        self.assertGreaterEqual(max_age, 365 * 24 * 3600)
+        self.assertIn("immutable", headers["Cache-Control"])
+        self.assertIn(b".button", body)
+
+    def test_static_files_are_served_compressed(self):
+        hashed = self.manifest["css/site.css"]
+        status, headers, _ = get(
+            f"{self.server.url}/static/{hashed}", headers={"Accept-Encoding": "gzip"}
+        )
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Encoding"], "gzip")
+
+    def test_debug_is_off_so_an_unknown_page_is_a_plain_404(self):
+        status, _, body = get(self.server.url + "/no-such-page/")
+        self.assertEqual(status, 404)
+        self.assertNotIn(b"URLconf", body)
