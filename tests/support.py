@@ -1,11 +1,19 @@
 """Helpers for tests that run the service as real processes."""
 
+import atexit
+import functools
+import http.cookiejar
+import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -36,6 +44,31 @@ def manage(*args, env=None, timeout=120):
     )
 
 
+@functools.cache
+def collected_static():
+    """Run ``collectstatic`` once per test process, as the image build does;
+    return (STATIC_ROOT, the manifest's name-to-hashed-name map)."""
+    root = Path(tempfile.mkdtemp(prefix="staticfiles-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    result = manage("collectstatic", "--noinput", env=environment(STATIC_ROOT=str(root)))
+    if result.returncode != 0:
+        raise AssertionError(f"collectstatic failed:\n{result.stderr}")
+    manifest = json.loads((root / "staticfiles.json").read_text())["paths"]
+    return root, manifest
+
+
+def server_environment(settings_dict, **values):
+    """The environment of a production-like server on the test database."""
+    static_root, _ = collected_static()
+    return environment(
+        DEBUG="false",
+        DATABASE_URL=database_url(settings_dict),
+        ALLOWED_HOSTS="127.0.0.1",
+        STATIC_ROOT=str(static_root),
+        **values,
+    )
+
+
 def database_url(settings_dict):
     """A DATABASE_URL for the database Django is connected to (in tests, the
     test database), so a server process sees the tables the tests made."""
@@ -61,6 +94,40 @@ def get(url, headers=None, timeout=10):
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
+
+
+class FormClient:
+    """A cookie-keeping HTTP client that fills forms the way a browser does:
+    it reads the CSRF token from the page and posts it back."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect()
+        )
+
+    def request(self, path, data=None, headers=None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base_url + path, data=body, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.headers, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read().decode()
+
+    def submit(self, path, data, headers=None):
+        """GET the form page, then POST ``data`` with its CSRF token."""
+        status, _, page = self.request(path, headers=headers)
+        if status != 200:
+            raise AssertionError(f"GET {path} answered {status}")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        return self.request(path, {**data, "csrfmiddlewaretoken": token}, headers=headers)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 class Server:

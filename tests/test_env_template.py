@@ -11,18 +11,21 @@ TEMPLATE = REPO_DIR / "deploy" / "env.example"
 
 
 def documented_variables():
-    """Names assigned in the template, each with a comment block above it."""
+    """Names assigned in the template, each with the comment block above the
+    group of assignments it belongs to."""
     names = {}
     comment = []
+    previous = ""
     for line in TEMPLATE.read_text().splitlines():
         if line.startswith("#"):
+            if not previous.startswith("#"):
+                comment = []
             comment.append(line)
         elif match := re.match(r"^([A-Z][A-Z0-9_]*)=", line):
             names[match.group(1)] = "\n".join(comment)
-            if not line.startswith(("DATABASE_POOL_MIN_SIZE", "DATABASE_POOL_MAX_SIZE")):
-                comment = []
-        else:
+        else:  # a blank line ends the group
             comment = []
+        previous = line
     return names
 
 

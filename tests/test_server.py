@@ -1,7 +1,6 @@
 """The real uvicorn process serves the site with DEBUG off, and its static
 files hashed, compressed and cached for a year or more."""
 
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 from django.db import connection
 from django.test import TransactionTestCase
 
-from tests.support import Server, database_url, environment, get, manage
+from tests.support import Server, collected_static, get, server_environment
 
 
 class UvicornServesTheSiteTests(TransactionTestCase):
@@ -17,16 +16,8 @@ class UvicornServesTheSiteTests(TransactionTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.workdir = tempfile.TemporaryDirectory(prefix="uvicorn-test-")
-        static_root = Path(cls.workdir.name) / "staticfiles"
-        env = environment(
-            DEBUG="false",
-            DATABASE_URL=database_url(connection.settings_dict),
-            ALLOWED_HOSTS="127.0.0.1",
-            STATIC_ROOT=str(static_root),
-        )
-        collected = manage("collectstatic", "--noinput", env=env)
-        assert collected.returncode == 0, collected.stderr
-        cls.manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+        _, cls.manifest = collected_static()
+        env = server_environment(connection.settings_dict)
         cls.server = Server(env).start(Path(cls.workdir.name) / "uvicorn.log")
 
     @classmethod

@@ -41,3 +41,15 @@ class User(AbstractUser):
                 violation_error_message="Users must have an email address.",
             ),
         ]
+
+
+class ThrottleCounter(models.Model):
+    """How many attempts one subject (an account, an address, an email) made
+    in its current window. See ``accounts.throttling``."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    hits = models.PositiveIntegerField()
+    window_ends = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.hits} until {self.window_ends:%Y-%m-%d %H:%M:%S}"

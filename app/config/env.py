@@ -10,6 +10,7 @@ which may hold a password). ``load_settings_or_exit`` turns one into a short
 message and a non-zero exit for ``manage.py`` and the ASGI entry point.
 """
 
+import ipaddress
 import os
 import sys
 from urllib.parse import urlsplit
@@ -98,6 +99,21 @@ class Env:
                     "write it with its scheme, such as https://example.com"
                 )
         return origins
+
+    def networks(self, name, default=()):
+        """A list of IP addresses or networks (``10.0.0.0/8``), or ``*``."""
+        items = self.list(name, default)
+        for item in items:
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"{name} has {item!r}, which is not an IP address or network "
+                    "(such as 10.0.0.0/8), nor *"
+                ) from None
+        return items
 
     def database_url(self, name):
         """A PostgreSQL URL, parsed into Django's ``DATABASES`` entry."""

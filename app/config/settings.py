@@ -34,8 +34,13 @@ if not DEBUG:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.origins("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Read by uvicorn, not Django: the proxies whose X-Forwarded-For uvicorn
+# believes when it sets the client address (REMOTE_ADDR, used for throttling).
+# Checked here so that a typo stops start-up instead of trusting the wrong hosts.
+FORWARDED_ALLOW_IPS = env.networks("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.ThrottledAdminConfig",  # django.contrib.admin, throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -111,6 +116,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts ---------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "profile"
+LOGOUT_REDIRECT_URL = "home"
+
+# Seconds a password-reset link stays valid (it also dies once used).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600, minimum=60)
+
+# Attempts allowed per subject in a fixed window of seconds; the next one gets
+# 429 until the window has passed. See accounts/throttling.py.
+THROTTLES = {
+    "login": {
+        "window": env.int("LOGIN_THROTTLE_WINDOW", default=900, minimum=1),
+        "limits": {
+            "account": env.int("LOGIN_THROTTLE_ACCOUNT_LIMIT", default=5, minimum=1),
+            "address": env.int("LOGIN_THROTTLE_ADDRESS_LIMIT", default=20, minimum=1),
+        },
+    },
+    "password_reset": {
+        "window": env.int("PASSWORD_RESET_THROTTLE_WINDOW", default=3600, minimum=1),
+        "limits": {
+            "email": env.int("PASSWORD_RESET_THROTTLE_EMAIL_LIMIT", default=3, minimum=1),
+            "address": env.int("PASSWORD_RESET_THROTTLE_ADDRESS_LIMIT", default=10, minimum=1),
+        },
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

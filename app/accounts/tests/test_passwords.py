@@ -1,0 +1,131 @@
+import re
+from datetime import datetime, timedelta
+from unittest import mock
+
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.test import Client, TestCase, override_settings
+from django.urls import reverse
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+
+PASSWORD = "a-long-unusual-passphrase"
+NEW_PASSWORD = "another-long-unusual-passphrase"
+
+
+class PasswordChangeTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.user = User.objects.create_user(
+            username="ada", email="ada@example.com", password=PASSWORD
+        )
+
+    def change(self, client, old=PASSWORD, new=NEW_PASSWORD):
+        return client.post(
+            reverse("password_change"),
+            {"old_password": old, "new_password1": new, "new_password2": new},
+        )
+
+    def test_password_change_needs_login(self):
+        response = self.client.get(reverse("password_change"))
+        self.assertRedirects(response, f"{reverse('login')}?next={reverse('password_change')}")
+
+    def test_password_change_sets_the_new_password_and_keeps_this_session(self):
+        self.client.force_login(self.user)
+        response = self.change(self.client)
+        self.assertRedirects(response, reverse("password_change_done"))
+        self.user.refresh_from_db()
+        self.assertTrue(self.user.check_password(NEW_PASSWORD))
+        self.assertEqual(self.client.get(reverse("profile")).status_code, 200)
+
+    def test_password_change_logs_out_the_other_sessions(self):
+        other = Client()
+        other.login(username="ada", password=PASSWORD)
+        self.assertEqual(other.get(reverse("profile")).status_code, 200)
+        self.client.login(username="ada", password=PASSWORD)
+        self.change(self.client)
+        response = other.get(reverse("profile"))
+        self.assertRedirects(response, f"{reverse('login')}?next={reverse('profile')}")
+
+    def test_wrong_old_password_is_a_form_error(self):
+        self.client.force_login(self.user)
+        response = self.change(self.client, old="wrong")
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.context["form"].has_error("old_password"))
+
+
+class PasswordResetTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.user = User.objects.create_user(
+            username="ada", email="ada@example.com", password=PASSWORD
+        )
+
+    def request_reset(self, email):
+        return self.client.post(reverse("password_reset"), {"email": email})
+
+    def link_from_the_email(self):
+        self.assertEqual(len(mail.outbox), 1)
+        return re.search(r"https?://[^/\s]+(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+
+    def test_a_known_email_gets_a_one_time_link(self):
+        response = self.request_reset("ADA@example.com")
+        self.assertRedirects(response, reverse("password_reset_done"))
+        self.assertEqual(mail.outbox[0].to, ["ada@example.com"])
+        self.assertIn("/accounts/reset/", mail.outbox[0].body)
+
+    def test_an_unknown_email_gets_the_same_answer_and_no_email(self):
+        known = self.request_reset("ada@example.com")
+        unknown = self.request_reset("nobody@example.com")
+        self.assertEqual(unknown.status_code, known.status_code)
+        self.assertEqual(unknown["Location"], known["Location"])
+        self.assertEqual(len(mail.outbox), 1)
+        done_known = self.client.get(known["Location"]).content
+        done_unknown = self.client.get(unknown["Location"]).content
+        self.assertEqual(done_known, done_unknown)
+
+    def test_the_link_sets_a_new_password_once(self):
+        self.request_reset("ada@example.com")
+        link = self.link_from_the_email()
+        form_page = self.client.get(link, follow=True)
+        self.assertTrue(form_page.context["validlink"])
+        response = self.client.post(
+            form_page.redirect_chain[-1][0],
+            {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        )
+        self.assertRedirects(response, reverse("password_reset_complete"))
+        self.user.refresh_from_db()
+        self.assertTrue(self.user.check_password(NEW_PASSWORD))
+
+        again = Client().get(link, follow=True)
+        self.assertFalse(again.context["validlink"])
+        self.assertContains(again, "This link no longer works")
+
+    def test_an_expired_link_is_refused(self):
+        token = default_token_generator.make_token(self.user)
+        uid = urlsafe_base64_encode(str(self.user.pk).encode())
+        link = reverse("password_reset_confirm", args=[uid, token])
+        later = datetime.now() + timedelta(hours=1, seconds=1)
+        with mock.patch.object(default_token_generator, "_now", return_value=later):
+            response = self.client.get(link, follow=True)
+        self.assertFalse(response.context["validlink"])
+        self.assertContains(response, "This link no longer works")
+
+    @override_settings(PASSWORD_RESET_TIMEOUT=7200)
+    def test_the_timeout_comes_from_the_setting(self):
+        token = default_token_generator.make_token(self.user)
+        later = datetime.now() + timedelta(hours=1, seconds=1)
+        with mock.patch.object(default_token_generator, "_now", return_value=later):
+            self.assertTrue(default_token_generator.check_token(self.user, token))
+
+    def test_after_a_reset_the_user_logs_in_with_the_new_password(self):
+        self.request_reset("ada@example.com")
+        form_page = self.client.get(self.link_from_the_email(), follow=True)
+        self.client.post(
+            form_page.redirect_chain[-1][0],
+            {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        )
+        self.client.post(reverse("login"), {"username": "ada", "password": NEW_PASSWORD})
+        self.assertEqual(int(self.client.session[SESSION_KEY]), self.user.pk)

@@ -1,0 +1,94 @@
+from django.test import TestCase
+from django.urls import reverse
+
+from accounts.models import User
+
+PASSWORD = "a-long-unusual-passphrase"
+
+
+def signup_data(**overrides):
+    data = {
+        "username": "grace",
+        "email": "grace@example.com",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+    }
+    data.update(overrides)
+    return data
+
+
+class SignupTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.url = reverse("signup")
+        cls.existing = User.objects.create_user(
+            username="ada", email="ada@example.com", password=PASSWORD
+        )
+
+    def test_signup_page_is_at_accounts_signup(self):
+        self.assertEqual(self.url, "/accounts/signup/")
+        response = self.client.get(self.url)
+        self.assertEqual(response.status_code, 200)
+        self.assertTemplateUsed(response, "registration/signup.html")
+        for field in ("username", "email", "password1", "password2"):
+            self.assertContains(response, f'name="{field}"')
+
+    def test_valid_signup_creates_the_user_logs_in_and_redirects(self):
+        response = self.client.post(self.url, signup_data())
+        self.assertRedirects(response, reverse("profile"))
+        user = User.objects.get(username="grace")
+        self.assertEqual(user.email, "grace@example.com")
+        self.assertTrue(user.check_password(PASSWORD))
+        self.assertEqual(int(self.client.session["_auth_user_id"]), user.pk)
+
+    def test_taken_username_in_another_case_is_a_form_error(self):
+        response = self.client.post(self.url, signup_data(username="ADA"))
+        self.assertEqual(response.status_code, 200)
+        self.assertFormError(
+            response.context["form"], "username", "A user with that username already exists."
+        )
+        self.assertEqual(User.objects.count(), 1)
+
+    def test_taken_email_in_another_case_is_a_form_error(self):
+        response = self.client.post(self.url, signup_data(email="Ada@EXAMPLE.com"))
+        self.assertEqual(response.status_code, 200)
+        self.assertFormError(
+            response.context["form"], "email", "A user with that email address already exists."
+        )
+        self.assertEqual(User.objects.count(), 1)
+
+    def test_weak_password_is_a_form_error(self):
+        response = self.client.post(self.url, signup_data(password1="123456", password2="123456"))
+        self.assertEqual(response.status_code, 200)
+        errors = response.context["form"].errors["password2"]
+        self.assertIn("This password is too common.", errors)
+        self.assertIn("This password is entirely numeric.", errors)
+        self.assertFalse(User.objects.filter(username="grace").exists())
+
+    def test_mismatched_passwords_are_a_form_error(self):
+        response = self.client.post(self.url, signup_data(password2=PASSWORD + "!"))
+        self.assertEqual(response.status_code, 200)
+        self.assertFormError(
+            response.context["form"], "password2", "The two password fields didn\u2019t match."
+        )
+
+    def test_missing_email_is_a_form_error(self):
+        response = self.client.post(self.url, signup_data(email=""))
+        self.assertFormError(response.context["form"], "email", "This field is required.")
+
+    def test_username_with_an_at_sign_is_refused(self):
+        response = self.client.post(self.url, signup_data(username="bob@example.com"))
+        self.assertFormError(
+            response.context["form"],
+            "username",
+            "A username cannot contain @. You can log in with your email as well.",
+        )
+
+    def test_errors_are_shown_next_to_their_fields(self):
+        response = self.client.post(self.url, signup_data(email="ADA@example.com"))
+        self.assertContains(response, 'aria-invalid="true"')
+        self.assertContains(response, 'id="id_email_error"')
+
+    def test_a_logged_in_user_is_sent_to_the_profile(self):
+        self.client.force_login(self.existing)
+        self.assertRedirects(self.client.get(self.url), reverse("profile"))

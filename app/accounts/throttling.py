@@ -1,0 +1,124 @@
+"""Throttling of logins and password-reset requests, shared by every process.
+
+The counters live in PostgreSQL (``ThrottleCounter``), so every worker and every
+replica sees the same counts. Each attempt is counted by one atomic
+``INSERT ... ON CONFLICT DO UPDATE`` *before* the password is checked: parallel
+attempts cannot slip past the limit between a read and a write, which a
+get-then-set counter (Django's cache ``incr``) would allow.
+
+A window is fixed: it starts at a subject's first attempt and lasts
+``window`` seconds; once it has passed, the next attempt starts a new one. The
+clock is the database's, the same for every replica.
+"""
+
+import hashlib
+import math
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+from django.shortcuts import render
+
+from accounts.models import ThrottleCounter
+
+TABLE = ThrottleCounter._meta.db_table
+
+# One statement counts an attempt against several subjects at once.
+HIT_SQL = f"""
+INSERT INTO {TABLE} AS counter (key, hits, window_ends)
+SELECT key, 1, now() + make_interval(secs => %s) FROM unnest(%s::text[]) AS key
+ON CONFLICT (key) DO UPDATE SET
+    hits = CASE WHEN counter.window_ends <= now() THEN 1 ELSE counter.hits + 1 END,
+    window_ends = CASE WHEN counter.window_ends <= now()
+                       THEN EXCLUDED.window_ends ELSE counter.window_ends END
+RETURNING key, hits, GREATEST(0, CEIL(EXTRACT(EPOCH FROM counter.window_ends - now())))::int
+"""  # noqa: S608 - the table name is ours; values are parameters
+
+# How often an attempt also sweeps away counters whose window has passed, so
+# that a spray of made-up names cannot grow the table without end.
+PURGE_CHANCE = 0.01
+
+
+@dataclass(frozen=True)
+class Verdict:
+    blocked: bool
+    retry_after: int  # seconds until every exceeded window has passed
+
+    @property
+    def retry_after_minutes(self):
+        return max(1, math.ceil(self.retry_after / 60))
+
+
+def subject_key(scope, kind, value):
+    """A counter key that never stores an email or username in clear."""
+    digest = hashlib.sha256(str(value).lower().encode()).hexdigest()[:32]
+    return f"{scope}:{kind}:{digest}"
+
+
+class Throttle:
+    """One kind of attempt (``login``, ``password_reset``), with a limit per
+    kind of subject and one window, read from ``settings.THROTTLES``."""
+
+    def __init__(self, scope):
+        self.scope = scope
+
+    @property
+    def config(self):
+        return settings.THROTTLES[self.scope]
+
+    def hit(self, **subjects):
+        """Count one attempt for each subject (``account="…", address="…"``).
+
+        Blocked when any subject has now made more attempts than its limit.
+        """
+        keys = {subject_key(self.scope, kind, value): kind for kind, value in subjects.items()}
+        with connection.cursor() as cursor:
+            cursor.execute(HIT_SQL, [self.config["window"], list(keys)])
+            rows = cursor.fetchall()
+            if random.random() < PURGE_CHANCE:  # noqa: S311 - not for security
+                purge_expired()
+        exceeded = [retry for key, hits, retry in rows if hits > self.config["limits"][keys[key]]]
+        return Verdict(blocked=bool(exceeded), retry_after=max(exceeded, default=0))
+
+    def forgive(self, kind, value):
+        """Take back one counted attempt (it turned out to be a success)."""
+        ThrottleCounter.objects.filter(key=subject_key(self.scope, kind, value), hits__gt=0).update(
+            hits=F("hits") - 1
+        )
+
+    def clear(self, kind, value):
+        """Forget every attempt of one subject."""
+        ThrottleCounter.objects.filter(key=subject_key(self.scope, kind, value)).delete()
+
+
+def purge_expired():
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE window_ends <= now()")  # noqa: S608
+
+
+def client_address(request):
+    """The client's address as the server saw it.
+
+    uvicorn puts the real client's address here: from ``X-Forwarded-For`` only
+    when the connection comes from a proxy in ``FORWARDED_ALLOW_IPS``, and
+    otherwise the peer's own, so a client cannot choose it by sending the header.
+    """
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def throttled_response(request, verdict):
+    """The 429 page: what happened and when to try again."""
+    response = render(
+        request,
+        "429.html",
+        {"retry_after_minutes": verdict.retry_after_minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
+login_throttle = Throttle("login")
+password_reset_throttle = Throttle("password_reset")

@@ -1,0 +1,162 @@
+"""The account flows in a real browser (Debian's chromium, driven by
+Playwright) against the real uvicorn process and PostgreSQL.
+
+On failure, a screenshot of the page is saved in test-artifacts/browser/.
+"""
+
+import contextlib
+import email
+import email.policy
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.db import connection
+from django.test import TransactionTestCase
+
+from tests.support import REPO_DIR, Server, server_environment
+
+CHROMIUM = os.environ.get("CHROMIUM_EXECUTABLE", "/usr/bin/chromium")
+ARTIFACTS = REPO_DIR / "test-artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "a-long-unusual-passphrase"
+CHANGED_PASSWORD = "changed-long-unusual-passphrase"
+RESET_PASSWORD = "reset-long-unusual-passphrase"
+
+
+class AccountFlowsInABrowserTests(TransactionTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not Path(CHROMIUM).is_file():
+            raise AssertionError(
+                f"No browser at {CHROMIUM}: install Debian's chromium "
+                "(apt-get install chromium) or set CHROMIUM_EXECUTABLE to a Chromium or Chrome"
+            )
+        cls.workdir = Path(tempfile.mkdtemp(prefix="browser-test-"))
+        cls.mail_dir = cls.workdir / "mail"
+        env = server_environment(connection.settings_dict, EMAIL_URL=f"filemail://{cls.mail_dir}")
+        cls.server = Server(env).start(cls.workdir / "uvicorn.log")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.workdir, ignore_errors=True)
+        super().tearDownClass()
+
+    def setUp(self):
+        self.problems = []  # console errors and uncaught exceptions in pages
+
+    @contextlib.contextmanager
+    def step(self, page, name):
+        try:
+            yield
+        except BaseException:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shot = ARTIFACTS / f"{self._testMethodName}-{name}.png"
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot of the failing step: {shot}")
+            print(f"server output:\n{self.server.output()}")
+            raise
+
+    def watch(self, page):
+        page.on(
+            "console",
+            lambda message: message.type == "error" and self.problems.append(message.text),
+        )
+        page.on("pageerror", lambda error: self.problems.append(str(error)))
+
+    def reset_link(self):
+        messages = sorted(self.mail_dir.glob("*.log"), key=lambda path: path.stat().st_mtime)
+        self.assertTrue(messages, "no email was written")
+        raw = messages[-1].read_text().split("\n" + "-" * 79)[0]  # one message per file
+        body = email.message_from_string(raw, policy=email.policy.default).get_content()
+        return re.search(r"http://\S+/accounts/reset/\S+/", body).group(0)
+
+    def log_out(self, page):
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(f"{self.server.url}/")
+        self.assertTrue(page.get_by_role("link", name="Log in").first.is_visible())
+
+    def log_in(self, page, identifier, password):
+        page.goto(f"{self.server.url}/accounts/login/")
+        page.get_by_label("Username or email:", exact=True).fill(identifier)
+        page.get_by_label("Password:", exact=True).fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/accounts/profile/")
+
+    def test_signup_logout_login_change_and_reset_the_password(self):
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            self.watch(page)
+            try:
+                self.run_flows(page)
+            finally:
+                browser.close()
+        self.assertEqual(self.problems, [], "the pages reported errors in the console")
+
+    def run_flows(self, page):
+        base = self.server.url
+        with self.step(page, "1-signup"):
+            page.goto(base + "/")
+            page.get_by_role("link", name="Sign up").click()
+            page.get_by_label("Username:", exact=True).fill("grace")
+            page.get_by_label("Email address:", exact=True).fill("grace@example.com")
+            page.get_by_label("Password:", exact=True).fill(PASSWORD)
+            page.get_by_label("Password confirmation:", exact=True).fill(PASSWORD)
+            page.get_by_role("button", name="Sign up").click()
+            page.wait_for_url("**/accounts/profile/")
+            self.assertIn("grace@example.com", page.content())
+
+        with self.step(page, "2-logout"):
+            self.log_out(page)
+
+        with self.step(page, "3-login-with-email"):
+            self.log_in(page, "Grace@Example.com", PASSWORD)
+            self.assertIn("Your profile", page.content())
+
+        with self.step(page, "4-change-password"):
+            page.get_by_role("link", name="Change your password").click()
+            page.get_by_label("Old password:", exact=True).fill(PASSWORD)
+            page.get_by_label("New password:", exact=True).fill(CHANGED_PASSWORD)
+            page.get_by_label("New password confirmation:", exact=True).fill(CHANGED_PASSWORD)
+            page.get_by_role("button", name="Change password").click()
+            page.wait_for_url("**/accounts/password_change/done/")
+            self.assertIn("Password changed", page.content())
+
+        with self.step(page, "5-logout"):
+            self.log_out(page)
+
+        with self.step(page, "6-request-reset"):
+            page.goto(base + "/accounts/login/")
+            page.get_by_role("link", name="Forgot your password?").click()
+            page.get_by_label("Email:", exact=True).fill("grace@example.com")
+            page.get_by_role("button", name="Send the link").click()
+            page.wait_for_url("**/accounts/password_reset/done/")
+            self.assertIn("Check your email", page.content())
+
+        with self.step(page, "7-follow-the-link"):
+            page.goto(self.reset_link())
+            page.get_by_label("New password:", exact=True).fill(RESET_PASSWORD)
+            page.get_by_label("New password confirmation:", exact=True).fill(RESET_PASSWORD)
+            page.get_by_role("button", name="Set password").click()
+            page.wait_for_url("**/accounts/reset/done/")
+            self.assertIn("Your new password is set", page.content())
+
+        with self.step(page, "8-login-with-the-new-password"):
+            self.log_in(page, "grace", RESET_PASSWORD)
+            self.assertIn("grace@example.com", page.content())
