@@ -21,6 +21,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 APP_DIR = REPO_DIR / "app"
 PYTHON = sys.executable
 UVICORN = str(Path(sys.executable).with_name("uvicorn"))
+ENTRYPOINT = str(REPO_DIR / "deploy" / "entrypoint.sh")
 
 
 def environment(unset=(), **values):
@@ -57,16 +58,30 @@ def collected_static():
     return root, manifest
 
 
+# The flags the image runs uvicorn with (besides --host and --port).
+PRODUCTION_FLAGS = [
+    "--proxy-headers",
+    "--no-access-log",
+    "--no-server-header",
+    "--lifespan",
+    "on",
+    "--timeout-graceful-shutdown",
+    "20",
+]
+
+
 def server_environment(settings_dict, **values):
-    """The environment of a production-like server on the test database."""
+    """The environment of a production server on the test database, reached
+    over plain HTTP (so with the HTTPS redirect off, unless ``values`` say so)."""
     static_root, _ = collected_static()
-    return environment(
-        DEBUG="false",
-        DATABASE_URL=database_url(settings_dict),
-        ALLOWED_HOSTS="127.0.0.1",
-        STATIC_ROOT=str(static_root),
-        **values,
-    )
+    defaults = {
+        "DEBUG": "false",
+        "DATABASE_URL": database_url(settings_dict),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STATIC_ROOT": str(static_root),
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    return environment(**{**defaults, **values})
 
 
 def database_url(settings_dict):
@@ -87,10 +102,12 @@ def free_port():
 
 
 def get(url, headers=None, timeout=10):
-    """GET ``url``; return (status, headers, body) without raising on 4xx/5xx."""
+    """GET ``url``; return (status, headers, body), raising on neither 4xx/5xx
+    nor redirects (which are returned, not followed)."""
     request = urllib.request.Request(url, headers=headers or {})
+    opener = urllib.request.build_opener(NoRedirect())
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
@@ -131,9 +148,10 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Server:
-    """The real uvicorn process serving ``config.asgi:application``."""
+    """The real uvicorn process serving ``config.asgi:application``, started
+    through the image's entry point with the image's flags."""
 
-    def __init__(self, env, args=(), startup_timeout=30):
+    def __init__(self, env, args=PRODUCTION_FLAGS, startup_timeout=30):
         self.env = env
         self.args = list(args)
         self.startup_timeout = startup_timeout
@@ -152,6 +170,7 @@ class Server:
             with self.log_path.open("w") as log:
                 self.process = subprocess.Popen(
                     [
+                        ENTRYPOINT,
                         UVICORN,
                         "config.asgi:application",
                         "--host",
@@ -164,6 +183,7 @@ class Server:
                     env=self.env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    start_new_session=True,  # a Ctrl-C in the terminal goes to pytest only
                 )
             if self._wait_until_serving():
                 return self

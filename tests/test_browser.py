@@ -1,5 +1,6 @@
 """The account flows in a real browser (Debian's chromium, driven by
-Playwright) against the real uvicorn process and PostgreSQL.
+Playwright) against the real uvicorn process and PostgreSQL, with the strict
+Content Security Policy on: any violation (or other console error) fails it.
 
 On failure, a screenshot of the page is saved in test-artifacts/browser/.
 """
@@ -13,9 +14,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from django.conf import global_settings
 from django.db import connection
-from django.test import TransactionTestCase
+from django.test import TransactionTestCase, override_settings
 
+from accounts.models import User
 from tests.support import REPO_DIR, Server, server_environment
 
 CHROMIUM = os.environ.get("CHROMIUM_EXECUTABLE", "/usr/bin/chromium")
@@ -32,6 +35,7 @@ CHROMIUM_ARGS = [
 PASSWORD = "a-long-unusual-passphrase"
 CHANGED_PASSWORD = "changed-long-unusual-passphrase"
 RESET_PASSWORD = "reset-long-unusual-passphrase"
+ADMIN_PASSWORD = "admin-long-unusual-passphrase"
 
 
 class AccountFlowsInABrowserTests(TransactionTestCase):
@@ -56,6 +60,9 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
 
     def setUp(self):
         self.problems = []  # console errors and uncaught exceptions in pages
+        # Hashed as the server hashes (the tests' fast hasher is the tests' own).
+        with override_settings(PASSWORD_HASHERS=global_settings.PASSWORD_HASHERS):
+            User.objects.create_superuser("root", "root@example.com", ADMIN_PASSWORD)
 
     @contextlib.contextmanager
     def step(self, page, name):
@@ -73,7 +80,10 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
     def watch(self, page):
         page.on(
             "console",
-            lambda message: message.type == "error" and self.problems.append(message.text),
+            lambda message: (
+                message.type == "error"
+                and self.problems.append(f"{message.text} ({message.location.get('url')})")
+            ),
         )
         page.on("pageerror", lambda error: self.problems.append(str(error)))
 
@@ -109,10 +119,45 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
                 browser.close()
         self.assertEqual(self.problems, [], "the pages reported errors in the console")
 
+    def test_the_admin_works_under_the_content_security_policy(self):
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            self.watch(page)
+            try:
+                self.use_the_admin(page)
+            finally:
+                browser.close()
+        self.assertEqual(self.problems, [], "the admin reported errors in the console")
+
+    def use_the_admin(self, page):
+        base = self.server.url
+        with self.step(page, "admin-login"):
+            response = page.goto(base + "/admin/login/?next=/admin/")
+            self.assertIn("default-src 'self'", response.headers["content-security-policy"])
+            page.get_by_label("Username:").fill("root")
+            page.get_by_label("Password:").fill(ADMIN_PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(base + "/admin/")
+        with self.step(page, "admin-add-user"):
+            page.goto(base + "/admin/accounts/user/add/")
+            page.get_by_label("Username:").fill("grace")
+            page.get_by_label("Email address:").fill("grace@example.com")
+            page.get_by_label("Password:", exact=True).fill(ADMIN_PASSWORD)
+            page.get_by_label("Password confirmation:").fill(ADMIN_PASSWORD)
+            page.get_by_role("button", name="Save", exact=True).click()
+            page.wait_for_url("**/admin/accounts/user/*/change/")
+        with self.step(page, "admin-user-list"):
+            page.goto(base + "/admin/accounts/user/?q=grace")
+            self.assertIn("grace@example.com", page.content())
+
     def run_flows(self, page):
         base = self.server.url
         with self.step(page, "1-signup"):
-            page.goto(base + "/")
+            response = page.goto(base + "/")
+            self.assertIn("default-src 'self'", response.headers["content-security-policy"])
             page.get_by_role("link", name="Sign up").click()
             page.get_by_label("Username:", exact=True).fill("grace")
             page.get_by_label("Email address:", exact=True).fill("grace@example.com")

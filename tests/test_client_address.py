@@ -14,6 +14,8 @@ from django.test import TransactionTestCase
 from tests.support import FormClient, Server, server_environment
 
 LIMITS = {"LOGIN_THROTTLE_ADDRESS_LIMIT": "2", "LOGIN_THROTTLE_ACCOUNT_LIMIT": "100"}
+# The client keeps cookies like urllib: Secure ones never go back over plain HTTP.
+PLAIN_HTTP_COOKIES = {"SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"}
 
 
 class ClientAddressTests(TransactionTestCase):
@@ -23,7 +25,10 @@ class ClientAddressTests(TransactionTestCase):
 
     def serve(self, forwarded_allow_ips):
         env = server_environment(
-            connection.settings_dict, FORWARDED_ALLOW_IPS=forwarded_allow_ips, **LIMITS
+            connection.settings_dict,
+            FORWARDED_ALLOW_IPS=forwarded_allow_ips,
+            **LIMITS,
+            **PLAIN_HTTP_COOKIES,
         )
         server = Server(env).start(Path(self.workdir.name) / "uvicorn.log")
         self.addCleanup(server.stop)

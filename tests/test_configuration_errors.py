@@ -101,6 +101,29 @@ class ConfigurationErrorTests(SimpleTestCase):
             self.check(EMAIL_URL="carrier-pigeon://coop"), "EMAIL_URL has an unknown scheme"
         )
 
+    def test_forwarded_allow_ips_that_is_not_an_address(self):
+        self.assertStopsWith(
+            self.check(FORWARDED_ALLOW_IPS="10.0.0.0/8,proxy.internal"),
+            "FORWARDED_ALLOW_IPS has 'proxy.internal', which is not an IP address or network",
+        )
+
+    def test_admin_url_that_is_not_a_path(self):
+        self.assertStopsWith(
+            self.check(ADMIN_URL="/admin"), "ADMIN_URL is not a path like 'admin/'"
+        )
+
+    def test_log_format_that_is_unknown(self):
+        self.assertStopsWith(self.check(LOG_FORMAT="xml"), "LOG_FORMAT is not json or console")
+
+    def test_sentry_dsn_that_is_not_a_dsn(self):
+        self.assertStopsWith(self.check(SENTRY_DSN="not-a-dsn"), "SENTRY_DSN is not a Sentry DSN")
+
+    def test_sentry_sample_rate_above_one(self):
+        self.assertStopsWith(
+            self.check(SENTRY_TRACES_SAMPLE_RATE="5"),
+            "SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1",
+        )
+
     def test_the_asgi_application_stops_the_same_way(self):
         result = subprocess.run(
             [UVICORN, "config.asgi:application", "--port", "0"],

@@ -5,9 +5,13 @@ documented, with its default, in ``deploy/env.example``. A missing or malformed
 variable stops start-up with a line that names it (see ``config.env``).
 """
 
+import re
 from pathlib import Path
 
+from django.utils.csp import CSP
+
 from config.env import ConfigError, Env
+from ops.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # app/
 env = Env()
@@ -48,10 +52,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "accounts",
     "pages",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: a request id and an access line for every request.
+    "ops.middleware.RequestLogMiddleware",
+    # Probes get their answer before the host check and the HTTPS redirect.
+    "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Right after SecurityMiddleware, so static files skip everything below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,10 +85,63 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
 ]
+
+# The admin's path, such as "staff-7f3a/": off the path every scanner tries.
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+if not re.fullmatch(r"([A-Za-z0-9._~-]+/)+", ADMIN_URL):
+    raise ConfigError(
+        f"ADMIN_URL is not a path like 'admin/' ({ADMIN_URL!r}): "
+        "letters, digits and ._~- in segments, ending with /, no leading /"
+    )
+
+# --- Security (secure by default; see "Production settings" in the README) ---
+
+# HTTPS only: redirect plain HTTP (the health endpoints answer before this),
+# and tell browsers to insist on HTTPS for a year, subdomains included.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Preloading commits every subdomain to HTTPS in browsers for months, so it is
+# opt-in; until it is on, the deploy check's reminder of it (W021) is silenced.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# uvicorn already takes the scheme from X-Forwarded-Proto of the proxies in
+# FORWARDED_ALLOW_IPS. Name a header here only for a proxy that marks HTTPS
+# some other way; Django then believes that header from anyone who can reach it.
+_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _ssl_header.upper().replace("-", "_"), "https") if _ssl_header else None
+)
+
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# A strict Content Security Policy: our own origin only, no inline script or
+# style; a script, if a page ever needs one, carries the request's nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 # --- Database ---------------------------------------------------------------
 
@@ -179,3 +242,27 @@ STORAGES = {
 # In development, serve files straight from the app folders, re-read on change.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Logs and errors ----------------------------------------------------------
+
+# One JSON object per line in production; readable lines in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "console"}:
+    raise ConfigError(f"LOG_FORMAT is not json or console ({LOG_FORMAT!r})")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ConfigError(f"LOG_LEVEL is not a log level ({LOG_LEVEL!r}): use DEBUG, INFO, WARNING…")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0, minimum=0.0)
+if SENTRY_TRACES_SAMPLE_RATE > 1:
+    raise ConfigError(
+        f"SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1 (got {SENTRY_TRACES_SAMPLE_RATE})"
+    )
+if SENTRY_DSN:
+    from ops.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE, SENTRY_TRACES_SAMPLE_RATE)

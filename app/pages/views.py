@@ -1,4 +1,5 @@
-from django.views.generic import TemplateView
+from django.templatetags.static import static
+from django.views.generic import RedirectView, TemplateView
 
 
 class HomePageView(TemplateView):
@@ -7,3 +8,12 @@ class HomePageView(TemplateView):
 
 class AboutPageView(TemplateView):
     template_name = "pages/about.html"
+
+
+class FaviconView(RedirectView):
+    """Browsers ask for /favicon.ico on every page, ours or the admin's."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.svg")

@@ -49,3 +49,10 @@ class AboutPageTests(TestCase):
     def test_about_page_links_back_home(self):
         response = self.client.get(self.url)
         self.assertContains(response, 'href="/"')
+
+
+class FaviconTests(TestCase):
+    def test_favicon_ico_redirects_to_our_icon(self):
+        response = self.client.get("/favicon.ico")
+        self.assertEqual(response.status_code, 301)
+        self.assertEqual(response["Location"], "/static/favicon.svg")

@@ -1,0 +1,48 @@
+"""Django's deployment checklist passes with production values and the
+defaults of the settings, and fails when one safeguard is turned off."""
+
+from django.test import SimpleTestCase
+
+from tests.support import environment, manage
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "deploy-check-6f1e0c2a9b8d7e5f4a3c2b1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d",
+    "ALLOWED_HOSTS": "shop.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
+    "EMAIL_URL": "smtp+tls://mailer:password@smtp.example.com:587",
+}
+# Left to their defaults, which must be the safe ones.
+DEFAULTED = [
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+]
+
+
+class DeployCheckTests(SimpleTestCase):
+    def deploy_check(self, **values):
+        env = environment(unset=DEFAULTED, **{**PRODUCTION, **values})
+        return manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    def test_production_values_pass_the_deploy_check(self):
+        result = self.deploy_check()
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("System check identified no issues", result.stdout)
+
+    def test_only_the_hsts_preload_reminder_is_silenced_and_only_while_it_is_off(self):
+        self.assertIn("(1 silenced)", self.deploy_check().stdout)
+        result = self.deploy_check(SECURE_HSTS_PRELOAD="true")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("no issues (0 silenced)", result.stdout)
+
+    def test_turning_a_safeguard_off_fails_the_deploy_check(self):
+        result = self.deploy_check(SECURE_SSL_REDIRECT="false")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("security.W008", result.stdout + result.stderr)
+
+    def test_a_development_mailer_fails_the_deploy_check(self):
+        result = self.deploy_check(EMAIL_URL="consolemail://")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("mail.E001", result.stdout + result.stderr)

@@ -1,0 +1,112 @@
+"""The real uvicorn process, run as in production with the settings' defaults
+(HTTPS redirect, secure cookies, HSTS, CSP) behind a TLS-terminating proxy:
+the test plays that proxy (FORWARDED_ALLOW_IPS=127.0.0.1) and sends
+X-Forwarded-Proto: https, as a load balancer does."""
+
+import json
+import tempfile
+from pathlib import Path
+
+from django.db import connection
+from django.test import TransactionTestCase
+
+from tests.support import Server, get, server_environment
+
+HOST = "shop.example.com"
+HTTPS = {"Host": HOST, "X-Forwarded-Proto": "https"}
+POD_IP = "10.244.3.17"
+
+
+class ProductionServerTests(TransactionTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.workdir = tempfile.TemporaryDirectory(prefix="production-server-")
+        env = server_environment(
+            connection.settings_dict,
+            ALLOWED_HOSTS=HOST,
+            FORWARDED_ALLOW_IPS="127.0.0.1",
+            SECURE_SSL_REDIRECT="true",
+        )
+        for name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"):
+            env.pop(name, None)
+        cls.server = Server(env).start(Path(cls.workdir.name) / "uvicorn.log")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.workdir.cleanup()
+        super().tearDownClass()
+
+    def get(self, path, **headers):
+        return get(self.server.url + path, headers=headers)
+
+    def test_plain_http_is_redirected_to_https(self):
+        status, headers, _ = self.get("/about/", Host=HOST)
+        self.assertEqual(status, 301)
+        self.assertEqual(headers["Location"], f"https://{HOST}/about/")
+
+    def test_pages_carry_the_security_headers(self):
+        status, headers, _ = self.get("/", **HTTPS)
+        self.assertEqual(status, 200, self.server.output())
+        self.assertEqual(
+            headers["Strict-Transport-Security"], "max-age=31536000; includeSubDomains"
+        )
+        self.assertEqual(headers["X-Frame-Options"], "DENY")
+        self.assertEqual(headers["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(headers["Referrer-Policy"], "same-origin")
+        self.assertEqual(headers["Cross-Origin-Opener-Policy"], "same-origin")
+        self.assertNotIn("Server", headers)
+
+    def test_pages_carry_a_strict_content_security_policy(self):
+        _, headers, _ = self.get("/", **HTTPS)
+        policy = dict(
+            directive.strip().split(" ", 1)
+            for directive in headers["Content-Security-Policy"].split(";")
+        )
+        self.assertEqual(policy["default-src"], "'self'")
+        self.assertEqual(policy["object-src"], "'none'")
+        self.assertEqual(policy["base-uri"], "'none'")
+        self.assertEqual(policy["frame-ancestors"], "'none'")
+        self.assertEqual(policy["form-action"], "'self'")
+        self.assertNotIn("unsafe-inline", headers["Content-Security-Policy"])
+
+    def test_cookies_are_secure_and_same_site_lax(self):
+        _, headers, _ = self.get("/accounts/login/", **HTTPS)
+        (cookie,) = [c for c in headers.get_all("Set-Cookie") if c.startswith("csrftoken=")]
+        self.assertIn("Secure", cookie)
+        self.assertIn("SameSite=Lax", cookie)
+
+    def test_probes_with_a_pod_ip_over_plain_http_get_answers(self):
+        status, _, body = self.get("/healthz", Host=POD_IP)
+        self.assertEqual((status, body), (200, b"ok\n"))
+        status, _, body = self.get("/readyz", Host=POD_IP)
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["status"], "ok")
+
+    def test_error_pages_are_ours_and_leak_nothing(self):
+        status, _, body = self.get("/", Host="attacker.example", **{"X-Forwarded-Proto": "https"})
+        self.assertEqual(status, 400)
+        self.assertIn(b"Bad request", body)
+        self.assertNotIn(b"attacker.example", body)
+        self.assertNotIn(b"DisallowedHost", body)
+
+        status, _, body = self.get("/no-such-page/?q=1", **HTTPS)
+        self.assertEqual(status, 404)
+        self.assertIn(b"Page not found", body)
+        self.assertNotIn(b"no-such-page", body)
+
+    def test_logs_are_json_lines_with_request_ids_and_no_query_strings(self):
+        status, headers, _ = self.get("/about/?token=s3cret", **HTTPS, **{"X-Request-ID": "lb-7"})
+        self.assertEqual((status, headers["X-Request-ID"]), (200, "lb-7"))
+        self.get("/healthz", Host=POD_IP)
+        lines = [json.loads(line) for line in self.server.output().splitlines() if line]
+        for line in lines:
+            self.assertLessEqual({"time", "level", "logger", "message", "request_id"}, set(line))
+        (access,) = [line for line in lines if line.get("request_id") == "lb-7"]
+        self.assertEqual(
+            (access["logger"], access["method"], access["path"], access["status"]),
+            ("ops.access", "GET", "/about/", 200),
+        )
+        self.assertNotIn("s3cret", self.server.output())
+        self.assertFalse([line for line in lines if line.get("path") == "/healthz"])

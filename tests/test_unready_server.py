@@ -1,0 +1,66 @@
+"""With PostgreSQL out of reach, the real server stays alive, says it is not
+ready within the pool's timeout, and fails a request with our 500 page."""
+
+import json
+import tempfile
+from pathlib import Path
+
+from django.db import connection
+from django.test import SimpleTestCase
+
+from tests.support import FormClient, Server, database_url, server_environment
+
+
+class DatabaseOutOfReachTests(SimpleTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.workdir = tempfile.TemporaryDirectory(prefix="unready-server-")
+        settings_dict = {**connection.settings_dict, "NAME": "no_such_database_for_tests"}
+        env = server_environment(
+            connection.settings_dict,
+            DATABASE_URL=database_url(settings_dict),
+            DATABASE_POOL_TIMEOUT="1",
+            SESSION_COOKIE_SECURE="false",
+            CSRF_COOKIE_SECURE="false",
+        )
+        cls.server = Server(env).start(Path(cls.workdir.name) / "uvicorn.log")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.workdir.cleanup()
+        super().tearDownClass()
+
+    def test_liveness_does_not_depend_on_the_database(self):
+        status, _, _ = FormClient(self.server.url).request("/healthz")
+        self.assertEqual(status, 200)
+
+    def test_readiness_answers_503_naming_the_database(self):
+        status, headers, body = FormClient(self.server.url).request("/readyz")
+        self.assertEqual(status, 503, body)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        self.assertEqual(
+            json.loads(body),
+            {"status": "unavailable", "checks": {"database": "failed: OperationalError"}},
+        )
+
+    def test_a_request_that_needs_the_database_gets_our_500_page(self):
+        client = FormClient(self.server.url)
+        status, headers, body = client.submit(
+            "/accounts/login/", {"username": "ada", "password": "hunter2-password"}
+        )
+        self.assertEqual(status, 500)
+        self.assertIn("Something went wrong", body)
+        for leak in ("Traceback", "OperationalError", "no_such_database", "hunter2"):
+            self.assertNotIn(leak, body)
+        errors = [
+            json.loads(line)
+            for line in self.server.output().splitlines()
+            if '"level": "ERROR"' in line
+        ]
+        self.assertTrue(
+            [e for e in errors if e["request_id"] == headers["X-Request-ID"] and "exception" in e],
+            "the 500 was not logged with its request id and traceback",
+        )
+        self.assertNotIn("hunter2", self.server.output())
