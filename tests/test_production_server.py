@@ -5,6 +5,8 @@ X-Forwarded-Proto: https, as a load balancer does."""
 
 import json
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from django.db import connection
@@ -90,6 +92,19 @@ class ProductionServerTests(TransactionTestCase):
         self.assertIn(b"Bad request", body)
         self.assertNotIn(b"attacker.example", body)
         self.assertNotIn(b"DisallowedHost", body)
+
+        request = urllib.request.Request(
+            self.server.url + "/accounts/login/", data=b"username=a&password=b", headers=HTTPS
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10)
+            self.fail("a POST without a CSRF token was accepted")
+        except urllib.error.HTTPError as error:
+            status, body = error.code, error.read()
+        self.assertEqual(status, 403)
+        self.assertIn(b"This form has expired", body)
+        self.assertNotIn(b"CSRF verification failed", body)
+        self.assertNotIn(b"Referer", body)
 
         status, _, body = self.get("/no-such-page/?q=1", **HTTPS)
         self.assertEqual(status, 404)
