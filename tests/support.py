@@ -17,6 +17,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from tests import dockerfiles
+
 REPO_DIR = Path(__file__).resolve().parent.parent
 APP_DIR = REPO_DIR / "app"
 PYTHON = sys.executable
@@ -58,16 +60,9 @@ def collected_static():
     return root, manifest
 
 
-# The flags the image runs uvicorn with (besides --host and --port).
-PRODUCTION_FLAGS = [
-    "--proxy-headers",
-    "--no-access-log",
-    "--no-server-header",
-    "--lifespan",
-    "on",
-    "--timeout-graceful-shutdown",
-    "20",
-]
+# The flags the image runs uvicorn with (besides --host and --port), read from
+# the Dockerfile's CMD so that the tests run the server exactly as it does.
+PRODUCTION_FLAGS = dockerfiles.production_flags()
 
 
 def server_environment(settings_dict, **values):

@@ -1,0 +1,122 @@
+# The service's image, built in stages:
+#   builder  dependencies (their own layer), the app, collected static files
+#   runtime  the default target: the virtual environment and the app, nothing else
+#   dev      dev dependencies and uvicorn --reload, for compose.dev.yaml
+#
+# Base images are build arguments with pinned tags, so that a build can point
+# them at a mirror without editing this file.
+ARG PYTHON_IMAGE=python:3.13-slim-trixie
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
+
+FROM ${UV_IMAGE} AS uv
+
+# --- builder -----------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS builder
+
+COPY --from=uv /uv /bin/uv
+
+# Compile bytecode at install (the runtime filesystem is read-only), copy
+# rather than hard-link out of the cache mount, never download a Python: the
+# base image's is the one, and the venv lives where the runtime expects it.
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=0 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv
+
+WORKDIR /srv
+
+# Dependencies only, from the lock file: this layer changes when uv.lock does.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=uv.lock,target=uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    uv sync --locked --no-dev --no-install-project
+
+# Then the project itself.
+COPY pyproject.toml uv.lock ./
+COPY app ./app
+COPY deploy/entrypoint.sh ./deploy/entrypoint.sh
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --locked --no-dev
+
+# Hashed, compressed static files, built into the image. The settings need a
+# database URL and a secret to load; neither is used or kept.
+RUN DATABASE_URL=postgres://build@localhost/build \
+    SECRET_KEY="$(/opt/venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    /opt/venv/bin/python app/manage.py collectstatic --noinput \
+    && /opt/venv/bin/python -m compileall -q app
+
+# --- runtime -----------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+
+# The git revision this image is built from; Sentry reports it as the release.
+ARG GIT_REVISION=""
+LABEL org.opencontainers.image.source="djangoship" \
+      org.opencontainers.image.revision="${GIT_REVISION}"
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SENTRY_RELEASE=${GIT_REVISION}
+
+# A numeric user with no home and no shell; the code stays owned by root, so
+# the process cannot change it.
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin app
+
+COPY --from=builder /opt/venv /opt/venv
+COPY --from=builder /srv/app /srv/app
+COPY --from=builder /srv/staticfiles /srv/staticfiles
+COPY --from=builder /srv/deploy /srv/deploy
+
+WORKDIR /srv/app
+USER 10001:10001
+EXPOSE 8000
+
+# Liveness without curl: the image's own Python asks /healthz.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+
+ENTRYPOINT ["/srv/deploy/entrypoint.sh"]
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--no-access-log", "--no-server-header", "--lifespan", "on", "--timeout-graceful-shutdown", "20"]
+
+# --- dev ---------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS dev
+
+COPY --from=uv /uv /bin/uv
+
+ENV UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=0 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+
+WORKDIR /srv
+
+# Every dependency group, dev tools included.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=uv.lock,target=uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    uv sync --locked --no-install-project
+
+# compose.dev.yaml mounts the source over app/; the copy makes the image work alone.
+COPY pyproject.toml uv.lock ./
+COPY app ./app
+COPY deploy ./deploy
+
+# The developer's uid by default, so files the container writes into the
+# mounted source (new migrations) belong to them.
+ARG DEV_UID=1000
+RUN groupadd --gid "${DEV_UID}" dev \
+    && useradd --uid "${DEV_UID}" --gid "${DEV_UID}" --no-create-home --home-dir /tmp dev
+
+WORKDIR /srv/app
+USER ${DEV_UID}
+EXPOSE 8000
+
+HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+
+ENTRYPOINT ["/srv/deploy/entrypoint.sh"]
+CMD ["/srv/deploy/dev-server.sh"]

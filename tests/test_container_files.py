@@ -1,0 +1,104 @@
+"""The Dockerfile and the compose files, checked without starting anything."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from django.test import SimpleTestCase
+
+from tests import dockerfiles
+from tests.support import REPO_DIR, environment
+
+HADOLINT = Path(sys.executable).with_name("hadolint")
+
+
+def docker_compose(*args, env=None):
+    docker = shutil.which("docker")
+    if docker is None:
+        raise AssertionError(
+            "No docker CLI on PATH: install Docker (with the compose plugin) to check the "
+            "compose files; on a machine without registry access, run "
+            "../shared/container-sandbox/up, which provides the CLI and an engine"
+        )
+    return subprocess.run(
+        [docker, "compose", *args],
+        cwd=REPO_DIR,
+        env=env or environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+class DockerfileTests(SimpleTestCase):
+    def test_hadolint_finds_nothing_at_the_warning_threshold(self):
+        result = subprocess.run(
+            [str(HADOLINT), "--failure-threshold", "warning", "Dockerfile"],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_it_builds_with_the_engines_own_frontend(self):
+        text = dockerfiles.DOCKERFILE.read_text()
+        self.assertNotRegex(text, r"(?m)^#\s*syntax=")
+        self.assertNotIn("<<", text)
+
+    def test_base_images_are_pinned_build_arguments(self):
+        args = dockerfiles.dockerfile_args()
+        self.assertRegex(args["PYTHON_IMAGE"], r"^python:\d+\.\d+[\w.-]*-slim")
+        self.assertRegex(args["UV_IMAGE"], r"^ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+$")
+
+    def test_the_runtime_runs_as_user_10001_without_uv(self):
+        self.assertEqual(dockerfiles.stage_instructions("runtime", "USER"), ["10001:10001"])
+        copies = " ".join(dockerfiles.stage_instructions("runtime", "COPY"))
+        self.assertNotIn("/uv", copies)
+
+    def test_the_dockerignore_keeps_out_history_environments_and_caches(self):
+        ignored = (REPO_DIR / ".dockerignore").read_text().split()
+        for entry in (".git", ".venv", ".env", ".env.*", "**/__pycache__", ".pytest_cache"):
+            with self.subTest(entry):
+                self.assertIn(entry, ignored)
+
+
+class ComposeFileTests(SimpleTestCase):
+    def test_the_dev_file_is_valid_with_no_env_file(self):
+        result = docker_compose("-f", "compose.dev.yaml", "config", "-q")
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_the_prod_file_is_valid_with_its_secrets(self):
+        env = environment(SECRET_KEY="s" * 50, POSTGRES_PASSWORD="p")
+        result = docker_compose("-f", "compose.prod.yaml", "config", "-q", env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_the_prod_file_refuses_to_start_without_its_secrets(self):
+        env = environment(unset=["SECRET_KEY", "POSTGRES_PASSWORD"])
+        result = docker_compose("-f", "compose.prod.yaml", "config", "-q", env=env)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("set SECRET_KEY", result.stderr)
+        self.assertIn("set POSTGRES_PASSWORD", result.stderr)
+
+    def test_the_prod_web_service_is_locked_down(self):
+        services = dockerfiles.compose("prod")["services"]
+        web = services["web"]
+        self.assertTrue(web["read_only"])
+        self.assertEqual(web["tmpfs"], ["/tmp"])
+        self.assertEqual(web["restart"], "unless-stopped")
+        self.assertIn("volumes", {*services["db"]})
+        self.assertNotIn("volumes", web)
+        limits = web["deploy"]["resources"]["limits"]
+        self.assertLessEqual({"cpus", "memory"}, set(limits))
+        self.assertEqual(
+            web["depends_on"]["migrate"], {"condition": "service_completed_successfully"}
+        )
+        self.assertEqual(services["migrate"]["command"][-2:], ["migrate", "--noinput"])
+
+    def test_the_dev_web_service_mounts_the_source_and_waits_for_the_database(self):
+        web = dockerfiles.compose("dev")["services"]["web"]
+        self.assertEqual(web["build"]["target"], "dev")
+        self.assertIn("./app:/srv/app", web["volumes"])
+        self.assertEqual(web["depends_on"]["db"], {"condition": "service_healthy"})

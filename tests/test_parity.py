@@ -1,0 +1,126 @@
+"""Places that must agree, from the laptop to the cluster: the Python version,
+the PostgreSQL major version, the port, the health path, the variable names."""
+
+import re
+
+from django.test import SimpleTestCase
+
+from config import settings
+from ops import health
+from tests import dockerfiles
+from tests.support import REPO_DIR
+
+PORT = 8000
+# Variables of the image that are not the service's settings.
+RUNTIME_VARIABLES = {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
+
+
+def python_version():
+    return (REPO_DIR / ".python-version").read_text().strip()
+
+
+def compose_app_services(name):
+    """The services of a compose file that run the app (they have a build)."""
+    return {
+        service_name: service
+        for service_name, service in dockerfiles.compose(name)["services"].items()
+        if "build" in service
+    }
+
+
+def postgres_images():
+    """Every PostgreSQL image named anywhere, by where it is named."""
+    images = {}
+    for name in dockerfiles.COMPOSE_FILES:
+        for service_name, service in dockerfiles.compose(name)["services"].items():
+            if service.get("image", "").startswith("postgres:"):
+                images[f"compose.{name}.yaml {service_name}"] = service["image"]
+    return images
+
+
+class PythonVersionTests(SimpleTestCase):
+    def test_the_image_uses_the_python_of_python_version(self):
+        image = dockerfiles.dockerfile_args()["PYTHON_IMAGE"]
+        self.assertRegex(image, rf"^python:{re.escape(python_version())}(-|$)")
+
+    def test_every_stage_starts_from_the_python_base_or_the_uv_binary(self):
+        bases = [
+            arguments.split()[0]
+            for _, instruction, arguments in dockerfiles.dockerfile_instructions()
+            if instruction == "FROM"
+        ]
+        self.assertLessEqual(set(bases), {"${PYTHON_IMAGE}", "${UV_IMAGE}"})
+
+
+class PostgresVersionTests(SimpleTestCase):
+    def test_one_postgres_image_everywhere(self):
+        images = postgres_images()
+        self.assertGreaterEqual(len(images), 2)
+        self.assertEqual(len(set(images.values())), 1, images)
+
+    def test_the_postgres_major_version_is_17(self):
+        for where, image in postgres_images().items():
+            with self.subTest(where):
+                self.assertRegex(image, r"^postgres:17(\D|$)")
+
+
+class PortAndHealthPathTests(SimpleTestCase):
+    def test_the_image_exposes_and_serves_the_port(self):
+        self.assertEqual(dockerfiles.stage_instructions("runtime", "EXPOSE"), [str(PORT)])
+        command = dockerfiles.production_command()
+        self.assertEqual(command[command.index("--port") + 1], str(PORT))
+
+    def test_the_image_healthcheck_asks_the_liveness_path_on_the_port(self):
+        for stage in ("runtime", "dev"):
+            with self.subTest(stage):
+                (check,) = dockerfiles.stage_instructions(stage, "HEALTHCHECK")
+                url = dockerfiles.healthcheck_url(dockerfiles.exec_form(check))
+                self.assertEqual(url, f"http://127.0.0.1:{PORT}{health.LIVENESS_PATH}")
+
+    def test_compose_publishes_the_port_on_loopback_only(self):
+        for name in dockerfiles.COMPOSE_FILES:
+            web = dockerfiles.compose(name)["services"]["web"]
+            with self.subTest(name):
+                (published,) = web["ports"]
+                self.assertRegex(published, rf"^127\.0\.0\.1:\$\{{WEB_PORT:-{PORT}\}}:{PORT}$")
+
+    def test_compose_healthchecks_ask_the_liveness_path(self):
+        web = dockerfiles.compose("prod")["services"]["web"]
+        url = dockerfiles.healthcheck_url(web["healthcheck"]["test"])
+        self.assertEqual(url, f"http://127.0.0.1:{PORT}{health.LIVENESS_PATH}")
+
+    def test_the_dev_server_listens_on_the_port(self):
+        script = (REPO_DIR / "deploy" / "dev-server.sh").read_text()
+        self.assertIn(f"--port {PORT}", script)
+
+
+class VariableNameTests(SimpleTestCase):
+    """Every variable the image or a compose file sets is one the settings read:
+    a misspelt or renamed variable would otherwise be ignored in silence."""
+
+    def test_compose_files_set_only_variables_the_settings_read(self):
+        for name in dockerfiles.COMPOSE_FILES:
+            for service_name, service in compose_app_services(name).items():
+                with self.subTest(f"compose.{name}.yaml {service_name}"):
+                    self.assertLessEqual(set(service["environment"]), set(settings.env.names))
+
+    def test_compose_files_set_the_required_variables(self):
+        for name in dockerfiles.COMPOSE_FILES:
+            for service_name, service in compose_app_services(name).items():
+                with self.subTest(f"compose.{name}.yaml {service_name}"):
+                    self.assertLessEqual(
+                        {"DATABASE_URL", "SECRET_KEY"}, set(service["environment"])
+                    )
+
+    def test_the_image_sets_only_variables_the_settings_read(self):
+        for stage in ("runtime", "dev"):
+            with self.subTest(stage):
+                names = dockerfiles.env_names(stage) - RUNTIME_VARIABLES
+                names = {n for n in names if not n.startswith("UV_")}
+                self.assertLessEqual(names, set(settings.env.names))
+
+    def test_the_image_passes_its_revision_to_sentry(self):
+        self.assertIn(
+            "SENTRY_RELEASE=${GIT_REVISION}",
+            " ".join(dockerfiles.stage_instructions("runtime", "ENV")),
+        )
