@@ -39,7 +39,7 @@ def dockerfile_instructions():
 def dockerfile_args():
     """The default of each global ARG (those before the first FROM)."""
     defaults = {}
-    for stage, instruction, arguments in dockerfile_instructions():
+    for _stage, instruction, arguments in dockerfile_instructions():
         if instruction == "FROM":
             break
         if instruction == "ARG" and "=" in arguments:
