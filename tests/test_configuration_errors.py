@@ -72,7 +72,13 @@ class ConfigurationErrorTests(SimpleTestCase):
     def test_development_secret_key_when_debug_is_off(self):
         self.assertStopsWith(
             self.check(SECRET_KEY="django-insecure-" + "x1y2z3" * 10, DEBUG="false"),
-            "SECRET_KEY is the development key",
+            "SECRET_KEY is a placeholder or the development key",
+        )
+
+    def test_the_example_secret_key_of_the_manifests_is_refused(self):
+        self.assertStopsWith(
+            self.check(SECRET_KEY="change-me-to-50-random-characters-" + "x1y2z3" * 5),
+            "SECRET_KEY is a placeholder",
         )
 
     def test_secret_key_is_optional_when_debug_is_on(self):

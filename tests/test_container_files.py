@@ -95,7 +95,7 @@ class ComposeFileTests(SimpleTestCase):
         self.assertEqual(
             web["depends_on"]["migrate"], {"condition": "service_completed_successfully"}
         )
-        self.assertEqual(services["migrate"]["command"][-2:], ["migrate", "--noinput"])
+        self.assertEqual(services["migrate"]["command"][-2:], ["migrate_with_lock", "--noinput"])
 
     def test_the_dev_web_service_mounts_the_source_and_waits_for_the_database(self):
         web = dockerfiles.compose("dev")["services"]["web"]

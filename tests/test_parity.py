@@ -7,7 +7,7 @@ from django.test import SimpleTestCase
 
 from config import settings
 from ops import health
-from tests import dockerfiles
+from tests import dockerfiles, manifests
 from tests.support import REPO_DIR
 
 PORT = 8000
@@ -35,7 +35,27 @@ def postgres_images():
         for service_name, service in dockerfiles.compose(name)["services"].items():
             if service.get("image", "").startswith("postgres:"):
                 images[f"compose.{name}.yaml {service_name}"] = service["image"]
+    for owner, template in manifests.pod_specs("overlays/dev"):
+        for container in template["spec"]["containers"]:
+            if container["image"].startswith("postgres:"):
+                images[f"k8s dev {owner}"] = container["image"]
     return images
+
+
+def k8s_web_container(target="overlays/prod"):
+    deployment = manifests.one(target, "Deployment", "web")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def k8s_environment_names(target):
+    """The keys of the ConfigMap and Secrets the app's pods read."""
+    names = set()
+    for kind in ("ConfigMap", "Secret"):
+        for obj in manifests.find(target, kind):
+            if obj["metadata"]["name"].startswith(("web-config", "web-secrets")):
+                names.update(obj.get("data", {}))
+    return names
 
 
 class PythonVersionTests(SimpleTestCase):
@@ -57,6 +77,12 @@ class PostgresVersionTests(SimpleTestCase):
         images = postgres_images()
         self.assertGreaterEqual(len(images), 2)
         self.assertEqual(len(set(images.values())), 1, images)
+
+    def test_postgres_is_named_in_compose_and_kubernetes(self):
+        places = " ".join(postgres_images())
+        self.assertIn("compose.dev.yaml", places)
+        self.assertIn("compose.prod.yaml", places)
+        self.assertIn("k8s dev", places)
 
     def test_the_postgres_major_version_is_17(self):
         for where, image in postgres_images().items():
@@ -92,6 +118,36 @@ class PortAndHealthPathTests(SimpleTestCase):
     def test_the_dev_server_listens_on_the_port(self):
         script = (REPO_DIR / "deploy" / "dev-server.sh").read_text()
         self.assertIn(f"--port {PORT}", script)
+
+
+class KubernetesParityTests(SimpleTestCase):
+    def test_the_container_port_is_the_images(self):
+        (port,) = k8s_web_container()["ports"]
+        self.assertEqual(port["containerPort"], PORT)
+
+    def test_the_probes_ask_the_health_paths(self):
+        container = k8s_web_container()
+        self.assertEqual(container["livenessProbe"]["httpGet"]["path"], health.LIVENESS_PATH)
+        self.assertEqual(container["readinessProbe"]["httpGet"]["path"], health.READINESS_PATH)
+        self.assertEqual(container["livenessProbe"]["httpGet"]["port"], "http")
+
+    def test_the_image_is_the_one_compose_builds_and_ci_pushes(self):
+        name = k8s_web_container()["image"].rpartition(":")[0]
+        compose_image = dockerfiles.compose("prod")["x-app"]["image"].partition(":")[0]
+        self.assertEqual(name.rpartition("/")[2], compose_image)
+
+    def test_config_and_secrets_hold_only_variables_the_settings_read(self):
+        for target in ("overlays/dev", "overlays/prod"):
+            with self.subTest(target):
+                names = k8s_environment_names(target)
+                self.assertLessEqual({"DATABASE_URL", "SECRET_KEY"}, names)
+                self.assertLessEqual(names, set(settings.env.names))
+
+    def test_migrations_run_the_same_command_in_compose_and_kubernetes(self):
+        job = manifests.one("overlays/prod", "Job", "migrate")
+        (container,) = job["spec"]["template"]["spec"]["containers"]
+        migrate = dockerfiles.compose("prod")["services"]["migrate"]
+        self.assertEqual(container["command"], migrate["command"])
 
 
 class VariableNameTests(SimpleTestCase):

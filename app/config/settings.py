@@ -27,8 +27,12 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY if DEBUG else 
 if not DEBUG:
     if SECRET_KEY is None:
         raise ConfigError("SECRET_KEY is not set: it is required when DEBUG is off")
-    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
-        raise ConfigError("SECRET_KEY is the development key: set a secret one when DEBUG is off")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith(
+        ("django-insecure", "change-me")
+    ):
+        raise ConfigError(
+            "SECRET_KEY is a placeholder or the development key: set a secret one when DEBUG is off"
+        )
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ConfigError(
             "SECRET_KEY is too weak: use at least 50 random characters, such as the "
