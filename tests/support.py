@@ -146,9 +146,12 @@ class Server:
     """The real uvicorn process serving ``config.asgi:application``, started
     through the image's entry point with the image's flags."""
 
-    def __init__(self, env, args=PRODUCTION_FLAGS, startup_timeout=30):
+    def __init__(
+        self, env, args=PRODUCTION_FLAGS, app="config.asgi:application", startup_timeout=30
+    ):
         self.env = env
         self.args = list(args)
+        self.app = app
         self.startup_timeout = startup_timeout
         self.process = None
         self.port = None
@@ -167,7 +170,7 @@ class Server:
                     [
                         ENTRYPOINT,
                         UVICORN,
-                        "config.asgi:application",
+                        self.app,
                         "--host",
                         "127.0.0.1",
                         "--port",

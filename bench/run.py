@@ -1,0 +1,384 @@
+"""The benchmark: the service under load, against two baselines in the same run.
+
+    uv run python bench/run.py            # full run: the numbers in the README
+    uv run python bench/run.py --quick    # seconds: every scenario answers, no errors
+
+It makes a fresh PostgreSQL database, migrates and seeds it, collects the static
+files, then starts three servers on loopback, each with the same number of
+worker processes:
+
+- ours: uvicorn exactly as the image runs it (entry point, CMD flags, DEBUG
+  off, production settings, whitenoise, the pool), plus --workers;
+- gunicorn: the same app through a WSGI entry point (bench/wsgi.py), sync workers;
+- ceiling: a raw ASGI hello-world (bench/hello_asgi.py) on the same uvicorn.
+
+For each scenario, wrk (a separate process) warms up, then drives load at a
+fixed concurrency; the report gives requests/s, p50, p99, errors and the peak
+RSS of each server's processes, and the ratios to gunicorn and to the ceiling,
+as a table and as JSON.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psycopg
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR))
+sys.path.insert(1, str(REPO_DIR / "app"))
+
+from tests.support import (  # noqa: E402
+    PRODUCTION_FLAGS,
+    FormClient,
+    Server,
+    environment,
+    free_port,
+    manage,
+)
+
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+PASSWORD = "bench-long-unusual-passphrase"
+DEFAULT_DATABASE_URL = "postgres://app:app@127.0.0.1:5432/app"
+
+
+@dataclass
+class Measure:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    peak_rss_mb: float
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str
+    cookie: str = ""
+
+
+def run_wrk(url, seconds, connections, threads, cookie=""):
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    result = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True
+    )
+    return parse_wrk(result.stdout)
+
+
+def parse_wrk(output):
+    def duration_ms(text):
+        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = duration_ms(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1))
+    p99 = duration_ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(match.group(1))
+    if match := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
+        # A sync gunicorn worker closes each connection after its response;
+        # wrk counts none of that as an error, so any count here is real.
+        errors += sum(int(n) for n in match.groups())
+    return rps, p50, p99, errors, requests
+
+
+class RssSampler:
+    """The peak resident memory of a process and its children, sampled."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def tree(self):
+        pids = {self.pid}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) in pids:
+                pids.add(int(stat.parent.name))
+        return pids
+
+    def sample(self):
+        total = 0
+        for pid in self.tree():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            if match := re.search(r"VmRSS:\s+(\d+) kB", status):
+                total += int(match.group(1))
+        self.peak_kb = max(self.peak_kb, total)
+
+    def _run(self):
+        while not self._stop.wait(0.2):
+            self.sample()
+
+    def __enter__(self):
+        self.peak_kb = 0
+        self.sample()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._stop.clear()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(server_pid, url, scenario, args):
+    if args.warmup:
+        run_wrk(url + scenario.path, args.warmup, args.connections, args.threads, scenario.cookie)
+    with RssSampler(server_pid) as rss:
+        rps, p50, p99, errors, requests = run_wrk(
+            url + scenario.path, args.duration, args.connections, args.threads, scenario.cookie
+        )
+    return Measure(round(rps, 1), p50, p99, errors, requests, round(rss.peak_kb / 1024, 1))
+
+
+class Database:
+    """A fresh database for one run, dropped at the end."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        self.name = f"bench_{uuid.uuid4().hex[:8]}"
+        scheme, rest = base_url.split("://", 1)
+        self.server_url = f"{scheme}://{rest.rsplit('/', 1)[0]}/postgres"
+        self.url = f"{scheme}://{rest.rsplit('/', 1)[0]}/{self.name}"
+
+    def __enter__(self):
+        with psycopg.connect(self.server_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{self.name}"')
+        return self
+
+    def __exit__(self, *exc):
+        with psycopg.connect(self.server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def check(result, what):
+    if result.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{result.stdout}\n{result.stderr}")
+
+
+class Gunicorn:
+    def __init__(self, env, workers, log_path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                GUNICORN,
+                "bench.wsgi:application",
+                "--chdir",
+                str(REPO_DIR),
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                status, _, _ = FormClient(self.url).request("/healthz")
+            except OSError:  # not listening yet
+                status = None
+            if status == 200:
+                return
+            time.sleep(0.2)
+        raise SystemExit(f"gunicorn did not start; see {log_path}")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def log_in(url, username):
+    client = FormClient(url)
+    status, _, _ = client.submit("/accounts/login/", {"username": username, "password": PASSWORD})
+    if status != 302:
+        raise SystemExit(f"could not log in to {url} (status {status})")
+    return "; ".join(f"{c.name}={c.value}" for c in client.cookies)
+
+
+def print_table(results, ceiling, workers, args):
+    header = (
+        f"{'scenario':<22} {'ours req/s':>10} {'p50':>7} {'p99':>7} {'err':>4} {'RSS MB':>7}"
+        f" | {'gunicorn':>9} {'p50':>7} {'p99':>7} {'err':>4} {'RSS MB':>7}"
+        f" | {'x gunicorn':>10} {'x ceiling':>9}"
+    )
+    print(
+        f"\n{args.connections} connections, {args.duration} s per scenario, "
+        f"{workers} workers each; ceiling (raw ASGI on uvicorn): "
+        f"{ceiling.requests_per_second:.0f} req/s, p99 {ceiling.p99_ms:.1f} ms\n"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in results:
+        ours, base = row["ours"], row["gunicorn"]
+        print(
+            f"{row['scenario']:<22} {ours['requests_per_second']:>10.0f} {ours['p50_ms']:>7.1f}"
+            f" {ours['p99_ms']:>7.1f} {ours['errors']:>4} {ours['peak_rss_mb']:>7.0f}"
+            f" | {base['requests_per_second']:>9.0f} {base['p50_ms']:>7.1f}"
+            f" {base['p99_ms']:>7.1f} {base['errors']:>4} {base['peak_rss_mb']:>7.0f}"
+            f" | {row['ratio_to_gunicorn']:>10.2f} {row['ratio_to_ceiling']:>9.3f}"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="seconds: check every scenario")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=None)
+    parser.add_argument("--warmup", type=int, default=None)
+    parser.add_argument("--json", type=Path, default=REPO_DIR / "bench" / "results.json")
+    args = parser.parse_args()
+    args.connections = args.connections or (8 if args.quick else 64)
+    args.duration = args.duration or (1 if args.quick else 10)
+    args.warmup = args.warmup if args.warmup is not None else (0 if args.quick else 3)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: install it (apt-get install wrk)")
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    base_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    with Database(base_url) as database:
+        env = environment(
+            DEBUG="false",
+            SECRET_KEY=secrets.token_urlsafe(50),
+            DATABASE_URL=database.url,
+            ALLOWED_HOSTS="127.0.0.1",
+            SECURE_SSL_REDIRECT="false",
+            SESSION_COOKIE_SECURE="false",
+            CSRF_COOKIE_SECURE="false",
+            STATIC_ROOT=str(workdir / "static"),
+            # Generous limits: the load logs in nobody, but the seeding does.
+            LOGIN_THROTTLE_ACCOUNT_LIMIT="1000",
+            LOGIN_THROTTLE_ADDRESS_LIMIT="1000",
+        )
+        check(manage("migrate_with_lock", "--noinput", env=env), "migrate")
+        check(manage("collectstatic", "--noinput", env=env), "collectstatic")
+        manifest = json.loads((workdir / "static" / "staticfiles.json").read_text())["paths"]
+        seed = (
+            "from accounts.models import User; "
+            f"User.objects.create_user('bench', 'bench@example.com', {PASSWORD!r})"
+        )
+        check(manage("shell", "-c", seed, env=env), "seeding")
+
+        flags = [*PRODUCTION_FLAGS, "--workers", str(args.workers)]
+        ours = Server(env, args=flags).start(workdir / "uvicorn.log")
+        gunicorn = Gunicorn(env, args.workers, workdir / "gunicorn.log")
+        ceiling_server = Server(
+            env, args=[*flags, "--app-dir", str(REPO_DIR)], app="bench.hello_asgi:application"
+        )
+        try:
+            scenarios = [
+                Scenario("home, anonymous", "/"),
+                Scenario("about, anonymous", "/about/"),
+                Scenario("login page (CSRF)", "/accounts/login/"),
+                Scenario("home, logged in", "/", cookie=log_in(ours.url, "bench")),
+                Scenario("/readyz (database)", "/readyz"),
+                Scenario("static file (hashed)", "/static/" + manifest["css/site.css"]),
+            ]
+            gunicorn_cookies = {"home, logged in": log_in(gunicorn.url, "bench")}
+            results = []
+            for scenario in scenarios:
+                for server in (ours.url, gunicorn.url):
+                    status, _, _ = FormClient(server).request(
+                        scenario.path,
+                        headers={"Cookie": scenario.cookie} if scenario.cookie else None,
+                    )
+                    if status != 200:
+                        raise SystemExit(f"{scenario.name} answered {status} on {server}")
+                mine = measure(ours.process.pid, ours.url, scenario, args)
+                theirs_scenario = Scenario(
+                    scenario.name, scenario.path, gunicorn_cookies.get(scenario.name, "")
+                )
+                theirs = measure(gunicorn.process.pid, gunicorn.url, theirs_scenario, args)
+                results.append({"scenario": scenario.name, "ours": mine, "gunicorn": theirs})
+        finally:
+            ours.stop()
+            gunicorn.stop()
+
+        ceiling_server.start(workdir / "ceiling.log")
+        try:
+            ceiling = measure(
+                ceiling_server.process.pid, ceiling_server.url, Scenario("hello", "/"), args
+            )
+        finally:
+            ceiling_server.stop()
+
+    rows = []
+    for result in results:
+        mine, theirs = result["ours"], result["gunicorn"]
+        rows.append(
+            {
+                "scenario": result["scenario"],
+                "ours": asdict(mine),
+                "gunicorn": asdict(theirs),
+                "ratio_to_gunicorn": round(
+                    mine.requests_per_second / theirs.requests_per_second, 2
+                ),
+                "ratio_to_ceiling": round(
+                    mine.requests_per_second / ceiling.requests_per_second, 3
+                ),
+            }
+        )
+    report = {
+        "mode": "quick" if args.quick else "full",
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+        "workers": args.workers,
+        "connections": args.connections,
+        "seconds_per_scenario": args.duration,
+        "ceiling": asdict(ceiling),
+        "scenarios": rows,
+    }
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(rows, ceiling, args.workers, args)
+    print(f"\nJSON: {args.json}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+    errors = sum(r["ours"]["errors"] + r["gunicorn"]["errors"] for r in rows) + ceiling.errors
+    if errors:
+        raise SystemExit(f"{errors} requests failed under load")
+
+
+if __name__ == "__main__":
+    main()
