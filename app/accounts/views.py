@@ -1,12 +1,18 @@
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import IntegrityError, transaction
-from django.shortcuts import redirect
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.views.generic import CreateView, TemplateView
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import CreateView, TemplateView, View
 
 from accounts.forms import LoginForm, SignupForm
 from accounts.throttling import client_address, password_reset_throttle, throttled_response
@@ -38,11 +44,41 @@ class SignupView(CreateView):
         return redirect(self.get_success_url())
 
 
+@method_decorator(sensitive_post_parameters(), name="dispatch")
+@method_decorator(csrf_protect, name="dispatch")
+@method_decorator(never_cache, name="dispatch")
 class LoginView(auth_views.LoginView):
-    """Django's login view; answers 429 while the account or address is throttled."""
+    """Django's login view, async: the form page renders on the event loop;
+    a login (form, throttle, password check, session) runs in a thread.
+    Answers 429 while the account or address is throttled."""
 
     form_class = LoginForm
     redirect_authenticated_user = True
+    http_method_names = ["get", "post", "head", "options"]
+
+    async def dispatch(self, request, *args, **kwargs):
+        request.user = await request.auser()
+        if self.redirect_authenticated_user and request.user.is_authenticated:
+            redirect_to = self.get_success_url()
+            if redirect_to == request.path:
+                raise ValueError(
+                    "Redirection loop for authenticated user detected. Check that "
+                    "your LOGIN_REDIRECT_URL doesn't point to a login page."
+                )
+            return HttpResponseRedirect(redirect_to)
+        return await View.dispatch(self, request, *args, **kwargs)
+
+    async def get(self, request, *args, **kwargs):
+        return render(request, self.get_template_names(), self.get_context_data())
+
+    async def post(self, request, *args, **kwargs):
+        return await sync_to_async(self.log_in)(request, *args, **kwargs)
+
+    def log_in(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        if hasattr(response, "render"):
+            response.render()  # here, in this thread, rather than in another hop
+        return response
 
     def form_invalid(self, form):
         verdict = getattr(self.request, "login_throttled", None)

@@ -2,16 +2,20 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 from config.env import load_settings_or_exit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 load_settings_or_exit()
+django.setup(set_prefix=False)
 
-django_application = get_asgi_application()
+# What django.core.asgi.get_asgi_application() returns, with each request's
+# thread taken from a pool (ops/fastpath.py); importable once Django is set up.
+from ops.fastpath import ASGIHandler  # noqa: E402
+from ops.lifespan import lifespan  # noqa: E402
 
-from ops.lifespan import lifespan  # noqa: E402 - needs the app registry ready
+django_application = ASGIHandler()
 
 
 async def application(scope, receive, send):

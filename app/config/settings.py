@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "ops",
 ]
 
+# Under ASGI, ops.fastpath.ASGIHandler loads an async-native equivalent of each
+# Django and whitenoise class below (same behaviour, without needless thread
+# hops); the paths stay Django's own, so that `check --deploy` sees them.
 MIDDLEWARE = [
     # Outermost: a request id and an access line for every request.
     "ops.middleware.RequestLogMiddleware",
@@ -66,7 +69,7 @@ MIDDLEWARE = [
     "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    # Right after SecurityMiddleware, so static files skip everything below.
+    # Right after the security headers, so static files skip everything below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
