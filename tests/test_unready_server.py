@@ -1,5 +1,6 @@
 """With PostgreSQL out of reach, the real server stays alive, says it is not
-ready within the pool's timeout, and fails a request with our 500 page."""
+ready within the pool's timeout, and answers a request that needs the
+database with a 503 page that says to try again."""
 
 import json
 import tempfile
@@ -45,13 +46,14 @@ class DatabaseOutOfReachTests(SimpleTestCase):
             {"status": "unavailable", "checks": {"database": "failed: OperationalError"}},
         )
 
-    def test_a_request_that_needs_the_database_gets_our_500_page(self):
+    def test_a_request_that_needs_the_database_gets_a_503_page(self):
         client = FormClient(self.server.url)
         status, headers, body = client.submit(
             "/accounts/login/", {"username": "ada", "password": "hunter2-password"}
         )
-        self.assertEqual(status, 500)
-        self.assertIn("Something went wrong", body)
+        self.assertEqual(status, 503)
+        self.assertEqual(headers["Retry-After"], "5")
+        self.assertIn("We are busy right now", body)
         for leak in ("Traceback", "OperationalError", "no_such_database", "hunter2"):
             self.assertNotIn(leak, body)
         errors = [
@@ -61,6 +63,6 @@ class DatabaseOutOfReachTests(SimpleTestCase):
         ]
         self.assertTrue(
             [e for e in errors if e["request_id"] == headers["X-Request-ID"] and "exception" in e],
-            "the 500 was not logged with its request id and traceback",
+            "the 503 was not logged with its request id and traceback",
         )
         self.assertNotIn("hunter2", self.server.output())

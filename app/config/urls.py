@@ -7,3 +7,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("pages.urls")),
 ]
+
+# A database out of reach answers 503 with Retry-After, not 500 (ops/views.py).
+handler500 = "ops.views.server_error"

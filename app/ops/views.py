@@ -1,0 +1,26 @@
+import sys
+
+from django.db import OperationalError
+from django.http import HttpResponse
+from django.template import loader
+from django.views import defaults
+
+
+def database_unavailable(error):
+    """True when the request failed for want of a database connection: the
+    pool had none free within its timeout, or PostgreSQL did not answer."""
+    return isinstance(error, OperationalError)
+
+
+def server_error(request):
+    """``handler500``: a 503 page with Retry-After when the database is out of
+    reach or the pool is exhausted (a passing condition: try again), otherwise
+    our 500 page."""
+    error = sys.exc_info()[1]
+    if database_unavailable(error):
+        # Rendered without the request, like Django's 500 page: the context
+        # processors would read the session and the user, from the database.
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "5"
+        return response
+    return defaults.server_error(request)
