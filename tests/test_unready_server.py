@@ -41,10 +41,10 @@ class DatabaseOutOfReachTests(SimpleTestCase):
         status, headers, body = FormClient(self.server.url).request("/readyz")
         self.assertEqual(status, 503, body)
         self.assertEqual(headers["Content-Type"], "application/json")
-        self.assertEqual(
-            json.loads(body),
-            {"status": "unavailable", "checks": {"database": "failed: OperationalError"}},
-        )
+        answer = json.loads(body)
+        self.assertEqual(answer["status"], "unavailable")
+        self.assertEqual(list(answer["checks"]), ["database"])
+        self.assertTrue(answer["checks"]["database"].startswith("failed: "), answer)
 
     def test_a_request_that_needs_the_database_gets_a_503_page(self):
         client = FormClient(self.server.url)

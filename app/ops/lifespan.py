@@ -9,6 +9,8 @@ not wait at exit on pool threads that a finalizer cannot stop.
 
 from django.db import connections
 
+from ops.health import close_readiness_pool
+
 
 def close_database_pools():
     for alias in connections:
@@ -23,6 +25,7 @@ async def lifespan(scope, receive, send):
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await close_readiness_pool()
             close_database_pools()
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -11,7 +11,7 @@ import re
 import time
 import uuid
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponse
 
 from ops import health
@@ -107,7 +107,7 @@ class HealthCheckMiddleware(AsyncCapableMiddleware):
         if request.path == health.LIVENESS_PATH:
             return liveness_response()
         if request.path == health.READINESS_PATH:
-            return readiness_response(*await sync_to_async(health.readiness)())
+            return readiness_response(*await health.areadiness())
         return await self.get_response(request)
 
 
