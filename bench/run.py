@@ -268,6 +268,16 @@ def main():
     parser.add_argument("--duration", type=int, default=None)
     parser.add_argument("--warmup", type=int, default=None)
     parser.add_argument("--json", type=Path, default=REPO_DIR / "bench" / "results.json")
+    parser.add_argument(
+        "--only", action="append", default=[], help="run only the scenarios whose name has this"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable for both servers, such as DATABASE_POOL_MAX_SIZE=4",
+    )
     args = parser.parse_args()
     args.connections = args.connections or (8 if args.quick else 64)
     args.duration = args.duration or (1 if args.quick else 10)
@@ -290,6 +300,7 @@ def main():
             # Generous limits: the load logs in nobody, but the seeding does.
             LOGIN_THROTTLE_ACCOUNT_LIMIT="1000",
             LOGIN_THROTTLE_ADDRESS_LIMIT="1000",
+            **dict(item.split("=", 1) for item in args.set),
         )
         check(manage("migrate_with_lock", "--noinput", env=env), "migrate")
         check(manage("collectstatic", "--noinput", env=env), "collectstatic")
@@ -315,6 +326,8 @@ def main():
                 Scenario("/readyz (database)", "/readyz"),
                 Scenario("static file (hashed)", "/static/" + manifest["css/site.css"]),
             ]
+            if args.only:
+                scenarios = [s for s in scenarios if any(word in s.name for word in args.only)]
             gunicorn_cookies = {"home, logged in": log_in(gunicorn.url, "bench")}
             results = []
             for scenario in scenarios:

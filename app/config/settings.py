@@ -168,7 +168,7 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
         "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5, minimum=1),
         "pool": {
             "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2, minimum=0),
-            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10, minimum=1),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4, minimum=1),
             # Seconds a request waits for a free connection before failing.
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0, minimum=0.1),
         },
