@@ -159,8 +159,11 @@ class BehaviourTests(TransactionTestCase):
         served = [json.loads(body) for _, body in run(scenario)]
         for i, one in enumerate(served):
             for other in served[i + 1 :]:
+                # A thread is a request's from its start; a connection from
+                # when the pool handed it over (a request may wait for one).
                 if one["started"] < other["ended"] and other["started"] < one["ended"]:
                     self.assertNotEqual(one["thread"], other["thread"])
+                if one["acquired"] < other["ended"] and other["acquired"] < one["ended"]:
                     self.assertNotEqual(one["backend"], other["backend"])
         overlapping = any(
             a["started"] < b["ended"] and b["started"] < a["ended"]

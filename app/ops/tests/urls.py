@@ -49,6 +49,8 @@ async def orm_on_the_loop(request):
 def who_serves(request):
     """Which thread and which database connection serve this request, when."""
     started = time.monotonic()
+    connection.ensure_connection()  # may wait for the pool to have one free
+    acquired = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid(), pg_sleep(0.2)")
         backend = cursor.fetchone()[0]
@@ -56,6 +58,7 @@ def who_serves(request):
         "thread": threading.get_ident(),
         "backend": backend,
         "started": started,
+        "acquired": acquired,
         "ended": time.monotonic(),
     }
     return HttpResponse(json.dumps(body), content_type="application/json")
