@@ -137,6 +137,23 @@ class FormClient:
         return self.request(path, {**data, "csrfmiddlewaretoken": token}, headers=headers)
 
 
+def sign_up(url, username, password):
+    """Sign up through the form, as a browser would; return (status, Location,
+    the client's cookies as a Cookie header)."""
+    client = FormClient(url)
+    status, headers, _ = client.submit(
+        "/accounts/signup/",
+        {
+            "username": username,
+            "email": f"{username}@example.com",
+            "password1": password,
+            "password2": password,
+        },
+    )
+    cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
+    return status, headers.get("Location"), cookie
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None

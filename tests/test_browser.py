@@ -106,7 +106,8 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url("**/accounts/profile/")
 
-    def test_signup_logout_login_change_and_reset_the_password(self):
+    def in_a_browser(self, flows):
+        """Run ``flows(page)`` in a fresh headless Chromium that watches the console."""
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
@@ -114,22 +115,16 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
             page = browser.new_page()
             self.watch(page)
             try:
-                self.run_flows(page)
+                flows(page)
             finally:
                 browser.close()
+
+    def test_signup_logout_login_change_and_reset_the_password(self):
+        self.in_a_browser(self.run_flows)
         self.assertEqual(self.problems, [], "the pages reported errors in the console")
 
     def test_the_admin_works_under_the_content_security_policy(self):
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            self.watch(page)
-            try:
-                self.use_the_admin(page)
-            finally:
-                browser.close()
+        self.in_a_browser(self.use_the_admin)
         self.assertEqual(self.problems, [], "the admin reported errors in the console")
 
     def use_the_admin(self, page):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.test import SimpleTestCase
 
+from tests import support
 from tests.support import REPO_DIR, FormClient, environment, free_port
 
 PASSWORD = "a-long-unusual-passphrase"
@@ -125,17 +126,8 @@ class Stack:
 
 
 def sign_up(url, username):
-    client = FormClient(url)
-    status, headers, _ = client.submit(
-        "/accounts/signup/",
-        {
-            "username": username,
-            "email": f"{username}@example.com",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
-    )
-    return status, headers.get("Location")
+    status, location, _ = support.sign_up(url, username, PASSWORD)
+    return status, location
 
 
 def log_in(url, username):

@@ -21,6 +21,7 @@ from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
 from ops import health
+from tests import support
 from tests.postgres_instance import PostgresInstance
 from tests.support import FormClient, Server, database_url, manage, server_environment
 
@@ -35,17 +36,7 @@ PLAIN_HTTP = {
 
 
 def sign_up(url, username):
-    client = FormClient(url)
-    status, _, _ = client.submit(
-        "/accounts/signup/",
-        {
-            "username": username,
-            "email": f"{username}@example.com",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
-    )
-    cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
+    status, _, cookie = support.sign_up(url, username, PASSWORD)
     return status, cookie
 
 
