@@ -127,7 +127,7 @@ class ConfigurationErrorTests(SimpleTestCase):
     def test_sentry_sample_rate_above_one(self):
         self.assertStopsWith(
             self.check(SENTRY_TRACES_SAMPLE_RATE="5"),
-            "SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1",
+            "SENTRY_TRACES_SAMPLE_RATE must be at most 1.0 (got 5.0)",
         )
 
     def test_the_asgi_application_stops_the_same_way(self):

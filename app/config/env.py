@@ -11,6 +11,7 @@ message and a non-zero exit for ``manage.py`` and the ASGI entry point.
 """
 
 import ipaddress
+import math
 import os
 import sys
 from urllib.parse import urlsplit
@@ -61,24 +62,34 @@ class Env:
             return False
         raise ConfigError(f"{name} is not a boolean ({value!r}): use true or false")
 
-    def int(self, name, default=REQUIRED, minimum=None):
+    def int(self, name, default=REQUIRED, *, minimum, maximum):
+        """An integer between ``minimum`` and ``maximum``: every number the
+        service reads has a sane range, so a typo cannot start a service that
+        fails later (a window of 10**15 seconds overflows PostgreSQL's interval)."""
         value = self._raw(name, default)
         try:
             number = int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{name} is not an integer ({value!r})") from None
-        if minimum is not None and number < minimum:
-            raise ConfigError(f"{name} must be at least {minimum} (got {number})")
-        return number
+        return self._in_range(name, number, minimum, maximum)
 
-    def float(self, name, default=REQUIRED, minimum=None):
+    def float(self, name, default=REQUIRED, *, minimum, maximum):
+        """A finite number between ``minimum`` and ``maximum`` (never inf or nan)."""
         value = self._raw(name, default)
         try:
             number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{name} is not a number ({value!r})") from None
-        if minimum is not None and number < minimum:
+        if not math.isfinite(number):
+            raise ConfigError(f"{name} must be a finite number (got {value!r})")
+        return self._in_range(name, number, minimum, maximum)
+
+    @staticmethod
+    def _in_range(name, number, minimum, maximum):
+        if number < minimum:
             raise ConfigError(f"{name} must be at least {minimum} (got {number})")
+        if number > maximum:
+            raise ConfigError(f"{name} must be at most {maximum} (got {number})")
         return number
 
     def list(self, name, default=()):

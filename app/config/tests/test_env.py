@@ -21,12 +21,21 @@ class EnvTests(SimpleTestCase):
         env = Env({})
         env.str("A", default="")
         env.str("A", default="")
-        env.int("B", default=1)
+        env.int("B", default=1, minimum=0, maximum=9)
         self.assertEqual(env.names, ["A", "B"])
 
     def test_a_minimum_is_enforced(self):
         with self.assertRaisesMessage(ConfigError, "N must be at least 1 (got 0)"):
-            Env({"N": "0"}).int("N", minimum=1)
+            Env({"N": "0"}).int("N", minimum=1, maximum=9)
+
+    def test_a_maximum_is_enforced(self):
+        with self.assertRaisesMessage(ConfigError, "N must be at most 9 (got 10)"):
+            Env({"N": "10"}).int("N", minimum=1, maximum=9)
+
+    def test_numbers_that_are_not_finite_are_refused(self):
+        for value in ("inf", "-inf", "nan", "Infinity", "NaN"):
+            with self.subTest(value), self.assertRaisesMessage(ConfigError, "N must be a finite"):
+                Env({"N": value}).float("N", minimum=0, maximum=9)
 
     def test_smtp_url_becomes_a_mailer_with_options(self):
         mailer = Env({"EMAIL_URL": "smtp+tls://mailer:s3cret@smtp.example.com:587"}).email_url(
