@@ -4,18 +4,21 @@
     uv run python bench/run.py --quick    # seconds: every scenario answers, no errors
 
 It makes a fresh PostgreSQL database, migrates and seeds it, collects the static
-files, then starts three servers on loopback, each with the same number of
+files, then starts four servers on loopback, each with the same number of
 worker processes:
 
-- ours: uvicorn exactly as the image runs it (entry point, CMD flags, DEBUG
-  off, production settings, whitenoise, the pool), plus --workers;
+- ours: the server exactly as the image runs it (entry point, CMD, DEBUG off,
+  production settings, whitenoise, the pool, the request limits), with
+  WEB_CONCURRENCY set to --workers;
+- unguarded: ours as it ran before its request limits (bench/unguarded_asgi.py
+  on uvicorn's own protocol), to measure what the limits cost;
 - gunicorn: the same app through a WSGI entry point (bench/wsgi.py), sync workers;
 - ceiling: a raw ASGI hello-world (bench/hello_asgi.py) on the same uvicorn.
 
 For each scenario, wrk (a separate process) warms up, then drives load at a
 fixed concurrency; the report gives requests/s, p50, p99, errors and the peak
-RSS of each server's processes, and the ratios to gunicorn and to the ceiling,
-as a table and as JSON.
+RSS of each server's processes, and the ratios to gunicorn, to the unguarded
+server and to the ceiling, as a table and as JSON.
 """
 
 import argparse
@@ -41,7 +44,6 @@ sys.path.insert(0, str(REPO_DIR))
 sys.path.insert(1, str(REPO_DIR / "app"))
 
 from tests.support import (  # noqa: E402
-    PRODUCTION_FLAGS,
     FormClient,
     Server,
     environment,
@@ -227,6 +229,52 @@ class Gunicorn:
         self.log.close()
 
 
+def prepare(database, workdir, settings=(), **values):
+    """The production environment of the servers under test, on ``database``,
+    migrated, with its static files collected in ``workdir`` and the user
+    ``bench`` made; ``settings`` ("NAME=VALUE") and ``values`` override."""
+    defaults = {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": database.url,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "STATIC_ROOT": str(workdir / "static"),
+        # Generous limits: the load logs in nobody, but the seeding does.
+        "LOGIN_THROTTLE_ACCOUNT_LIMIT": "1000",
+        "LOGIN_THROTTLE_ADDRESS_LIMIT": "1000",
+    }
+    env = environment(**{**defaults, **values, **dict(item.split("=", 1) for item in settings)})
+    check(manage("migrate_with_lock", "--noinput", env=env), "migrate")
+    check(manage("collectstatic", "--noinput", env=env), "collectstatic")
+    seed = (
+        "from accounts.models import User; "
+        f"User.objects.create_user('bench', 'bench@example.com', {PASSWORD!r})"
+    )
+    check(manage("shell", "-c", seed, env=env), "seeding")
+    return env
+
+
+def uvicorn_command(module, workers):
+    """uvicorn's own command line for ``module``'s application, with the
+    options the service's server uses (ops/server.py)."""
+    return [
+        "uvicorn",
+        f"{module}:application",
+        "--app-dir",
+        str(REPO_DIR),
+        "--workers",
+        str(workers),
+        "--proxy-headers",
+        "--no-access-log",
+        "--no-server-header",
+        "--lifespan",
+        "on",
+    ]
+
+
 def log_in(url, username):
     client = FormClient(url)
     status, _, _ = client.submit("/accounts/login/", {"username": username, "password": PASSWORD})
@@ -239,7 +287,7 @@ def print_table(results, ceiling, workers, args):
     header = (
         f"{'scenario':<22} {'ours req/s':>10} {'p50':>7} {'p99':>7} {'err':>4} {'RSS MB':>7}"
         f" | {'gunicorn':>9} {'p50':>7} {'p99':>7} {'err':>4} {'RSS MB':>7}"
-        f" | {'x gunicorn':>10} {'x ceiling':>9}"
+        f" | {'x gunicorn':>10} {'x unguarded':>11} {'x ceiling':>9}"
     )
     print(
         f"\n{args.connections} connections, {args.duration} s per scenario, "
@@ -255,7 +303,8 @@ def print_table(results, ceiling, workers, args):
             f" {ours['p99_ms']:>7.1f} {ours['errors']:>4} {ours['peak_rss_mb']:>7.0f}"
             f" | {base['requests_per_second']:>9.0f} {base['p50_ms']:>7.1f}"
             f" {base['p99_ms']:>7.1f} {base['errors']:>4} {base['peak_rss_mb']:>7.0f}"
-            f" | {row['ratio_to_gunicorn']:>10.2f} {row['ratio_to_ceiling']:>9.3f}"
+            f" | {row['ratio_to_gunicorn']:>10.2f} {row['ratio_to_unguarded']:>11.2f}"
+            f" {row['ratio_to_ceiling']:>9.3f}"
         )
 
 
@@ -288,35 +337,15 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     base_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     with Database(base_url) as database:
-        env = environment(
-            DEBUG="false",
-            SECRET_KEY=secrets.token_urlsafe(50),
-            DATABASE_URL=database.url,
-            ALLOWED_HOSTS="127.0.0.1",
-            SECURE_SSL_REDIRECT="false",
-            SESSION_COOKIE_SECURE="false",
-            CSRF_COOKIE_SECURE="false",
-            STATIC_ROOT=str(workdir / "static"),
-            # Generous limits: the load logs in nobody, but the seeding does.
-            LOGIN_THROTTLE_ACCOUNT_LIMIT="1000",
-            LOGIN_THROTTLE_ADDRESS_LIMIT="1000",
-            **dict(item.split("=", 1) for item in args.set),
-        )
-        check(manage("migrate_with_lock", "--noinput", env=env), "migrate")
-        check(manage("collectstatic", "--noinput", env=env), "collectstatic")
+        env = prepare(database, workdir, args.set)
         manifest = json.loads((workdir / "static" / "staticfiles.json").read_text())["paths"]
-        seed = (
-            "from accounts.models import User; "
-            f"User.objects.create_user('bench', 'bench@example.com', {PASSWORD!r})"
-        )
-        check(manage("shell", "-c", seed, env=env), "seeding")
 
-        flags = [*PRODUCTION_FLAGS, "--workers", str(args.workers)]
-        ours = Server(env, args=flags).start(workdir / "uvicorn.log")
+        env["WEB_CONCURRENCY"] = str(args.workers)
+        ours = Server(env).start(workdir / "uvicorn.log")
+        unguarded = Server(env, command=uvicorn_command("bench.unguarded_asgi", args.workers))
+        unguarded.start(workdir / "unguarded.log")
         gunicorn = Gunicorn(env, args.workers, workdir / "gunicorn.log")
-        ceiling_server = Server(
-            env, args=[*flags, "--app-dir", str(REPO_DIR)], app="bench.hello_asgi:application"
-        )
+        ceiling_server = Server(env, command=uvicorn_command("bench.hello_asgi", args.workers))
         try:
             scenarios = [
                 Scenario("home, anonymous", "/"),
@@ -329,9 +358,10 @@ def main():
             if args.only:
                 scenarios = [s for s in scenarios if any(word in s.name for word in args.only)]
             gunicorn_cookies = {"home, logged in": log_in(gunicorn.url, "bench")}
+            unguarded_cookies = {"home, logged in": log_in(unguarded.url, "bench")}
             results = []
             for scenario in scenarios:
-                for server in (ours.url, gunicorn.url):
+                for server in (ours.url, unguarded.url, gunicorn.url):
                     status, _, _ = FormClient(server).request(
                         scenario.path,
                         headers={"Cookie": scenario.cookie} if scenario.cookie else None,
@@ -343,9 +373,16 @@ def main():
                     scenario.name, scenario.path, gunicorn_cookies.get(scenario.name, "")
                 )
                 theirs = measure(gunicorn.process.pid, gunicorn.url, theirs_scenario, args)
-                results.append({"scenario": scenario.name, "ours": mine, "gunicorn": theirs})
+                bare_scenario = Scenario(
+                    scenario.name, scenario.path, unguarded_cookies.get(scenario.name, "")
+                )
+                bare = measure(unguarded.process.pid, unguarded.url, bare_scenario, args)
+                results.append(
+                    {"scenario": scenario.name, "ours": mine, "gunicorn": theirs, "unguarded": bare}
+                )
         finally:
             ours.stop()
+            unguarded.stop()
             gunicorn.stop()
 
         ceiling_server.start(workdir / "ceiling.log")
@@ -358,15 +395,17 @@ def main():
 
     rows = []
     for result in results:
-        mine, theirs = result["ours"], result["gunicorn"]
+        mine, theirs, bare = result["ours"], result["gunicorn"], result["unguarded"]
         rows.append(
             {
                 "scenario": result["scenario"],
                 "ours": asdict(mine),
                 "gunicorn": asdict(theirs),
+                "unguarded": asdict(bare),
                 "ratio_to_gunicorn": round(
                     mine.requests_per_second / theirs.requests_per_second, 2
                 ),
+                "ratio_to_unguarded": round(mine.requests_per_second / bare.requests_per_second, 2),
                 "ratio_to_ceiling": round(
                     mine.requests_per_second / ceiling.requests_per_second, 3
                 ),
@@ -388,7 +427,10 @@ def main():
     print(f"\nJSON: {args.json}")
     shutil.rmtree(workdir, ignore_errors=True)
 
-    errors = sum(r["ours"]["errors"] + r["gunicorn"]["errors"] for r in rows) + ceiling.errors
+    errors = sum(
+        r["ours"]["errors"] + r["gunicorn"]["errors"] + r["unguarded"]["errors"] for r in rows
+    )
+    errors += ceiling.errors
     if errors:
         raise SystemExit(f"{errors} requests failed under load")
 

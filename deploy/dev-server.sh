@@ -1,8 +1,7 @@
 #!/bin/sh
 # The development server of compose.dev.yaml: apply migrations, then serve with
-# auto-reload on changes to Python, template and stylesheet files.
+# auto-reload on changes to Python, template, stylesheet and text files
+# (ops/server.py), with the same request limits as production.
 set -eu
 python manage.py migrate_with_lock --noinput
-exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 \
-    --reload --reload-dir /srv/app \
-    --reload-include '*.html' --reload-include '*.css' --reload-include '*.txt'
+exec python -m ops.server --host 0.0.0.0 --port 8000 --reload

@@ -69,24 +69,9 @@ def env_names(stage):
 
 
 def production_command():
-    """The runtime stage's CMD: uvicorn with the production flags."""
+    """The runtime stage's CMD: the service's server (python -m ops.server …)."""
     (cmd,) = stage_instructions("runtime", "CMD")
     return exec_form(cmd)
-
-
-def production_flags():
-    """The production uvicorn flags, less --host and --port (tests pick their own)."""
-    command = production_command()[2:]
-    flags = []
-    skip = False
-    for word in command:
-        if skip:
-            skip = False
-        elif word in {"--host", "--port"}:
-            skip = True
-        else:
-            flags.append(word)
-    return flags
 
 
 def compose(name):

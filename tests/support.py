@@ -6,6 +6,7 @@ import http.cookiejar
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -60,9 +61,9 @@ def collected_static():
     return root, manifest
 
 
-# The flags the image runs uvicorn with (besides --host and --port), read from
-# the Dockerfile's CMD so that the tests run the server exactly as it does.
-PRODUCTION_FLAGS = dockerfiles.production_flags()
+# The command the image runs (python -m ops.server …), read from the
+# Dockerfile's CMD so that the tests run the server exactly as it does.
+PRODUCTION_COMMAND = dockerfiles.production_command()
 
 
 def server_environment(settings_dict, **values):
@@ -160,19 +161,33 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Server:
-    """The real uvicorn process serving ``config.asgi:application``, started
-    through the image's entry point with the image's flags."""
+    """The real server process: by default the image's command
+    (``python -m ops.server``, serving ``config.asgi:application``), started
+    through the image's entry point, on a free port of 127.0.0.1."""
 
-    def __init__(
-        self, env, args=PRODUCTION_FLAGS, app="config.asgi:application", startup_timeout=30
-    ):
+    def __init__(self, env, command=PRODUCTION_COMMAND, startup_timeout=30, limits=None):
         self.env = env
-        self.args = list(args)
-        self.app = app
+        self.command = list(command)
         self.startup_timeout = startup_timeout
+        self.limits = limits or {}  # resource.RLIMIT_* -> (soft, hard) for the process
         self.process = None
         self.port = None
         self.log_path = None
+
+    def argv(self):
+        """The command, run by this interpreter's environment, on our port."""
+        executables = {"python": PYTHON, "uvicorn": UVICORN}
+        argv = [executables.get(self.command[0], self.command[0]), *self.command[1:]]
+        for flag, value in (("--host", "127.0.0.1"), ("--port", str(self.port))):
+            if flag in argv:
+                argv[argv.index(flag) + 1] = value
+            else:
+                argv += [flag, value]
+        return [ENTRYPOINT, *argv]
+
+    def set_limits(self):
+        for limit, values in self.limits.items():
+            resource.setrlimit(limit, values)
 
     @property
     def url(self):
@@ -184,21 +199,13 @@ class Server:
             self.port = free_port()
             with self.log_path.open("w") as log:
                 self.process = subprocess.Popen(
-                    [
-                        ENTRYPOINT,
-                        UVICORN,
-                        self.app,
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(self.port),
-                        *self.args,
-                    ],
+                    self.argv(),
                     cwd=APP_DIR,
                     env=self.env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # a Ctrl-C in the terminal goes to pytest only
+                    preexec_fn=self.set_limits if self.limits else None,
                 )
             if self._wait_until_serving():
                 return self
@@ -230,3 +237,101 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class RawConnection:
+    """A TCP connection to a server, for requests no HTTP library would send:
+    a header that never ends, a body slower than a trickle, bytes that are not
+    HTTP. Reads return what arrived before the server closed or the timeout."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.timeout = timeout
+
+    def send(self, data):
+        """Send ``data``; False when the server has closed the connection."""
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            return False
+        return True
+
+    def response(self):
+        """(status, headers with lower-case names, body) of what the server
+        sent until it closed; status is None when it sent nothing."""
+        data = b""
+        try:
+            while chunk := self.sock.recv(65536):
+                data += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+        return parse_response(data)
+
+    def is_closed_by_server(self, wait=0.05):
+        """True when the server has closed its side (EOF or reset), reading
+        and dropping whatever it sent before."""
+        self.sock.settimeout(wait)
+        try:
+            while self.sock.recv(65536):
+                pass
+            return True
+        except TimeoutError:
+            return False
+        except ConnectionResetError:
+            return True
+        finally:
+            self.sock.settimeout(self.timeout)
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def parse_response(data):
+    if not data:
+        return None, {}, b""
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
+
+
+class LiveServerMixin:
+    """One real server for a test class, on the test database, reached over
+    plain HTTP (so with cookies that are not HTTPS-only).
+
+    ``server_env`` adds or overrides variables; with ``collect_mail`` the
+    server writes each mail as a file in ``cls.mail_dir``.
+    """
+
+    server_env = {}
+    collect_mail = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._workdir = tempfile.TemporaryDirectory(prefix="live-server-")
+        cls.workdir = Path(cls._workdir.name)
+        values = {"SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"}
+        if cls.collect_mail:
+            cls.mail_dir = cls.workdir / "mail"
+            cls.mail_dir.mkdir()
+            values["EMAIL_URL"] = f"filemail://{cls.mail_dir}"
+        from django.db import connection
+
+        env = server_environment(connection.settings_dict, **{**values, **cls.server_env})
+        cls.server = Server(env).start(cls.workdir / "server.log")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls._workdir.cleanup()
+        super().tearDownClass()

@@ -200,3 +200,8 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
         with self.step(page, "8-login-with-the-new-password"):
             self.log_in(page, "grace", RESET_PASSWORD)
             self.assertIn("grace@example.com", page.content())
+
+        with self.step(page, "9-planted-link-back-at-the-login-page"):
+            page.goto(base + "/accounts/login/?next=/accounts/login/")
+            page.wait_for_url(base + "/accounts/profile/")
+            self.assertIn("grace@example.com", page.content())

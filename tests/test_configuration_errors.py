@@ -5,10 +5,12 @@ the way an operator would meet the problem.
 """
 
 import subprocess
+import tempfile
 
-from django.test import SimpleTestCase
+from django.db import connection
+from django.test import SimpleTestCase, TestCase
 
-from tests.support import APP_DIR, UVICORN, environment, manage
+from tests.support import APP_DIR, UVICORN, database_url, environment, manage
 
 GOOD_URL = "postgres://app:app@127.0.0.1:5432/app"
 
@@ -130,6 +132,107 @@ class ConfigurationErrorTests(SimpleTestCase):
             "SENTRY_TRACES_SAMPLE_RATE must be at most 1.0 (got 5.0)",
         )
 
+    def test_wildcard_hosts_when_debug_is_off(self):
+        self.assertStopsWith(
+            self.check(ALLOWED_HOSTS="*", DEBUG="false"), "ALLOWED_HOSTS has '*', which accepts any"
+        )
+
+    def test_wildcard_hosts_are_allowed_when_debug_is_on(self):
+        result = self.check(ALLOWED_HOSTS="*", DEBUG="true")
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_a_wildcard_inside_a_host_name(self):
+        self.assertStopsWith(
+            self.check(ALLOWED_HOSTS="*.example.com"),
+            "ALLOWED_HOSTS has '*.example.com', a wildcard Django does not honour",
+        )
+
+    def test_a_host_written_as_a_url(self):
+        self.assertStopsWith(
+            self.check(ALLOWED_HOSTS="https://example.com/"),
+            "ALLOWED_HOSTS has an entry with a scheme",
+        )
+
+    def test_a_host_with_a_port(self):
+        self.assertStopsWith(
+            self.check(ALLOWED_HOSTS="example.com:8000"), "ALLOWED_HOSTS has 'example.com:8000'"
+        )
+
+    def test_a_control_character_is_never_echoed(self):
+        message = self.assertStopsWith(
+            self.check(SECRET_KEY="hunter2" * 10 + "\nx"), "SECRET_KEY holds a control character"
+        )
+        self.assertNotIn("hunter2", message)
+
+    def test_a_sender_that_is_not_an_email_address(self):
+        self.assertStopsWith(
+            self.check(DEFAULT_FROM_EMAIL="Djangoship"),
+            "DEFAULT_FROM_EMAIL is not an email address",
+        )
+
+    def test_a_sender_with_a_name_is_allowed(self):
+        result = self.check(DEFAULT_FROM_EMAIL="Djangoship <noreply@example.com>")
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_a_server_email_with_two_addresses(self):
+        self.assertStopsWith(
+            self.check(SERVER_EMAIL="ops@example.com, dev@example.com"),
+            "SERVER_EMAIL is not an email address",
+        )
+
+    def test_a_proxy_ssl_header_written_with_its_value(self):
+        self.assertStopsWith(
+            self.check(SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https"),
+            "SECURE_PROXY_SSL_HEADER is not a header name",
+        )
+
+    def test_an_application_name_longer_than_postgresql_keeps(self):
+        self.assertStopsWith(
+            self.check(DATABASE_APPLICATION_NAME="web-" + "x" * 60),
+            "DATABASE_APPLICATION_NAME is longer than 63 characters (64)",
+        )
+
+    def test_an_application_name_with_a_control_character(self):
+        self.assertStopsWith(
+            self.check(DATABASE_APPLICATION_NAME="djangoship\tweb"),
+            "DATABASE_APPLICATION_NAME holds a control character",
+        )
+
+    def test_a_connect_timeout_below_what_libpq_honours(self):
+        self.assertStopsWith(
+            self.check(DATABASE_CONNECT_TIMEOUT="1"),
+            "DATABASE_CONNECT_TIMEOUT must be at least 2 (got 1)",
+        )
+
+    def test_a_csrf_trusted_origin_with_a_path(self):
+        self.assertStopsWith(
+            self.check(CSRF_TRUSTED_ORIGINS="https://example.com/shop"),
+            "CSRF_TRUSTED_ORIGINS has 'https://example.com/shop', which has a path",
+        )
+
+    def test_a_file_mail_url_with_two_slashes(self):
+        self.assertStopsWith(
+            self.check(EMAIL_URL="filemail://tmp/mail"), "EMAIL_URL names a host for file mail"
+        )
+
+    def test_a_relative_static_root(self):
+        self.assertStopsWith(
+            self.check(STATIC_ROOT="staticfiles"), "STATIC_ROOT is not an absolute path"
+        )
+
+    def test_an_admin_url_that_climbs_out(self):
+        self.assertStopsWith(self.check(ADMIN_URL="../"), "ADMIN_URL is not a path like 'admin/'")
+
+    def test_a_sentry_environment_with_a_space(self):
+        self.assertStopsWith(
+            self.check(SENTRY_ENVIRONMENT="eu west"), "SENTRY_ENVIRONMENT must not contain ' '"
+        )
+
+    def test_a_sentry_release_with_a_slash(self):
+        self.assertStopsWith(
+            self.check(SENTRY_RELEASE="feature/login"), "SENTRY_RELEASE must not contain '/'"
+        )
+
     def test_the_asgi_application_stops_the_same_way(self):
         result = subprocess.run(
             [UVICORN, "config.asgi:application", "--port", "0"],
@@ -144,3 +247,82 @@ class ConfigurationErrorTests(SimpleTestCase):
         output = result.stdout + result.stderr
         self.assertNotIn("Traceback", output)
         self.assertIn("Configuration error: DATABASE_URL is not set", output)
+
+
+class ServerStartTests(SimpleTestCase):
+    """The real uvicorn process, with the production values of the tests
+    (DEBUG off) and one bad or missing value: it stops at start-up with one
+    line, before it serves anything."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.static_root = tempfile.TemporaryDirectory(prefix="static-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.static_root.cleanup()
+        super().tearDownClass()
+
+    def start(self, unset=(), **values):
+        values = {"ALLOWED_HOSTS": "127.0.0.1", "STATIC_ROOT": self.static_root.name, **values}
+        return subprocess.run(
+            [UVICORN, "config.asgi:application", "--port", "0"],
+            cwd=APP_DIR,
+            env=environment(unset=unset, **values),
+            capture_output=True,
+            text=True,
+            timeout=30,  # a server that starts runs until then
+            check=False,
+        )
+
+    def assertStopsWith(self, result, expected):
+        self.assertNotEqual(result.returncode, 0, "the server should not have started")
+        self.assertEqual(result.stdout, "", "the server started to serve")
+        message = result.stderr.strip()
+        self.assertEqual(len(message.splitlines()), 1, f"not one line:\n{message}")
+        self.assertTrue(message.startswith(f"Configuration error: {expected}"), message)
+
+    def test_wildcard_hosts(self):
+        self.assertStopsWith(
+            self.start(ALLOWED_HOSTS="*"), "ALLOWED_HOSTS has '*', which accepts any"
+        )
+
+    def test_empty_hosts(self):
+        self.assertStopsWith(
+            self.start(ALLOWED_HOSTS=""),
+            "ALLOWED_HOSTS is empty, so with DEBUG off every page would answer 400: "
+            "name the site's hosts, such as example.com,www.example.com",
+        )
+
+    def test_a_pool_timeout_that_is_infinite(self):
+        self.assertStopsWith(
+            self.start(DATABASE_POOL_TIMEOUT="inf"),
+            "DATABASE_POOL_TIMEOUT must be a finite number (got 'inf')",
+        )
+
+    def test_a_pool_timeout_that_is_not_a_number(self):
+        self.assertStopsWith(
+            self.start(DATABASE_POOL_TIMEOUT="nan"),
+            "DATABASE_POOL_TIMEOUT must be a finite number (got 'nan')",
+        )
+
+    def test_a_login_throttle_window_beyond_its_maximum(self):
+        self.assertStopsWith(
+            self.start(LOGIN_THROTTLE_WINDOW="999999999999999"),
+            "LOGIN_THROTTLE_WINDOW must be at most 604800 (got 999999999999999)",
+        )
+
+
+class CommandsWithoutHostsTests(TestCase):
+    """The image build (collectstatic) and the migrate Job run without
+    ALLOWED_HOSTS: the settings allow it; only serving refuses it."""
+
+    def test_migrate_check_runs_without_hosts(self):
+        env = environment(
+            unset=["ALLOWED_HOSTS"],
+            DEBUG="false",
+            DATABASE_URL=database_url(connection.settings_dict),
+        )
+        result = manage("migrate", "--check", env=env)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)

@@ -6,6 +6,7 @@ Docker engine these tests fail and say so: see the README's "Tests".
 """
 
 import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 from django.test import SimpleTestCase
 
 from tests import support
-from tests.support import REPO_DIR, FormClient, environment, free_port
+from tests.support import REPO_DIR, FormClient, RawConnection, environment, free_port
 
 PASSWORD = "a-long-unusual-passphrase"
 COPIED = [
@@ -168,6 +169,14 @@ class StackTestsMixin:
         self.stack.down()
         self.assertEqual(self.stack.up(), 200)
         self.assertEqual(log_in(self.stack.url, "grace"), (302, "/accounts/profile/"))
+
+    def test_the_server_runs_with_its_request_limits_and_room_for_its_connections(self):
+        with RawConnection(self.stack.port) as raw:
+            raw.send(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 300000000\r\n\r\n")
+            self.assertEqual(raw.response()[0], 413)
+        limits = self.stack.compose("exec", "-T", "web", "cat", "/proc/1/limits").stdout
+        (soft,) = re.findall(r"Max open files\s+(\d+)", limits)
+        self.assertGreaterEqual(int(soft), 1000 + 64, limits)
 
 
 class DevStackTests(StackTestsMixin, SimpleTestCase):

@@ -1,7 +1,8 @@
 """Django's deployment checklist passes with production values and the
 defaults of the settings, and fails when one safeguard is turned off."""
 
-from django.test import SimpleTestCase
+from django.core import checks
+from django.test import SimpleTestCase, override_settings
 
 from tests.support import environment, manage
 
@@ -46,3 +47,53 @@ class DeployCheckTests(SimpleTestCase):
         result = self.deploy_check(EMAIL_URL="consolemail://")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("mail.E001", result.stdout + result.stderr)
+
+    def test_empty_hosts_fail_the_deploy_check(self):
+        result = self.deploy_check(ALLOWED_HOSTS="")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("ops.E001", result.stdout + result.stderr)
+
+    def test_wildcard_hosts_stop_the_deploy_check_at_the_settings(self):
+        result = self.deploy_check(ALLOWED_HOSTS="*")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(
+            result.stderr.strip().splitlines(),
+            [
+                "Configuration error: ALLOWED_HOSTS has '*', which accepts any Host header "
+                "(a forged one would reach the password-reset links) and is refused with "
+                "DEBUG off: name the site's hosts, such as example.com,www.example.com"
+            ],
+        )
+
+
+class AllowedHostsCheckTests(SimpleTestCase):
+    """The deploy check holds whatever the settings let through."""
+
+    def deploy_errors(self):
+        return [
+            message.id
+            for message in checks.run_checks(
+                tags=[checks.Tags.security], include_deployment_checks=True
+            )
+            if message.id.startswith("ops.")
+        ]
+
+    @override_settings(DEBUG=False, ALLOWED_HOSTS=["*"])
+    def test_a_lone_wildcard_fails(self):
+        self.assertEqual(self.deploy_errors(), ["ops.E002"])
+
+    @override_settings(DEBUG=False, ALLOWED_HOSTS=["shop.example.com", "*.example.com"])
+    def test_a_wildcard_inside_a_name_fails(self):
+        self.assertEqual(self.deploy_errors(), ["ops.E002"])
+
+    @override_settings(DEBUG=False, ALLOWED_HOSTS=[])
+    def test_no_hosts_fail(self):
+        self.assertEqual(self.deploy_errors(), ["ops.E001"])
+
+    @override_settings(DEBUG=False, ALLOWED_HOSTS=["shop.example.com", ".example.org"])
+    def test_named_hosts_pass(self):
+        self.assertEqual(self.deploy_errors(), [])
+
+    @override_settings(DEBUG=True, ALLOWED_HOSTS=["*"])
+    def test_debug_is_not_checked(self):
+        self.assertEqual(self.deploy_errors(), [])

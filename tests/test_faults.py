@@ -32,6 +32,8 @@ PLAIN_HTTP = {
     # The load logs in from one address many times.
     "LOGIN_THROTTLE_ACCOUNT_LIMIT": "10000",
     "LOGIN_THROTTLE_ADDRESS_LIMIT": "10000",
+    # ... and signs up many users from one address.
+    "SIGNUP_THROTTLE_ADDRESS_LIMIT": "10000",
 }
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from django.test import SimpleTestCase
 
-from ops import health
-from tests import dockerfiles, manifests
+from ops import health, server
+from tests import manifests
 from tests.manifests import KUBERNETES_VERSION, TARGETS, find, objects, one, pod_specs
 from tests.support import REPO_DIR
 
@@ -27,8 +27,7 @@ def web_container(target):
 
 
 def graceful_shutdown_seconds():
-    flags = dockerfiles.production_flags()
-    return int(flags[flags.index("--timeout-graceful-shutdown") + 1])
+    return server.GRACEFUL_SHUTDOWN_SECONDS
 
 
 class RenderingTests(SimpleTestCase):

@@ -1,13 +1,14 @@
 """With PostgreSQL out of reach, the real server stays alive, says it is not
 ready within the pool's timeout, and answers a request that needs the
-database with a 503 page that says to try again."""
+database with a 503 page that says to try again. With no host it can serve,
+it is not ready either."""
 
 import json
 import tempfile
 from pathlib import Path
 
 from django.db import connection
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
 from tests.support import FormClient, Server, database_url, server_environment
 
@@ -66,3 +67,29 @@ class DatabaseOutOfReachTests(SimpleTestCase):
             "the 503 was not logged with its request id and traceback",
         )
         self.assertNotIn("hunter2", self.server.output())
+
+
+NOT_READY = {
+    "status": "unavailable",
+    "checks": {"hosts": "failed: no host can be served (ALLOWED_HOSTS is empty)"},
+}
+
+
+@override_settings(DEBUG=False, ALLOWED_HOSTS=[])
+class NoServableHostTests(SimpleTestCase):
+    """Readiness before the database: a service whose every page would answer
+    400 gets no traffic (a server process refuses to start that way, so this
+    runs in-process)."""
+
+    def test_readiness_answers_503_naming_the_hosts(self):
+        response = self.client.get("/readyz")
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(json.loads(response.content), NOT_READY)
+
+    async def test_readiness_on_the_event_loop_answers_503_naming_the_hosts(self):
+        response = await self.async_client.get("/readyz")
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(json.loads(response.content), NOT_READY)
+
+    def test_liveness_still_answers(self):
+        self.assertEqual(self.client.get("/healthz").status_code, 200)

@@ -1,33 +1,28 @@
 from django.contrib.auth import check_password_with_timing_attack_mitigation, get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Q
 from django.views.decorators.debug import sensitive_variables
 
+from accounts.identity import canonical_identifier
 from accounts.throttling import client_address, login_throttle
 
 User = get_user_model()
 
 
 def find_user(identifier):
-    """The user whose username or email is ``identifier``, in any case.
+    """The user whose username or email is ``identifier``, in any spelling.
 
-    An exact username wins; then a username or email that differs only in
-    case. If that still names two users (data older than the rules), nobody.
+    An identifier with an ``@`` is an email, any other a username (no
+    username can hold an ``@``: the database refuses it). Either way one
+    lookup of its canonical form (``accounts.identity``) on a column that is
+    unique, so it names one user or nobody.
     """
-    try:
-        return User._default_manager.get(username=identifier)
-    except User.DoesNotExist:
-        pass
-    matches = list(
-        User._default_manager.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))[
-            :2
-        ]
-    )
-    return matches[0] if len(matches) == 1 else None
+    canonical = canonical_identifier(identifier)
+    field = "email_canonical" if "@" in canonical else "username_canonical"
+    return User._default_manager.filter(**{field: canonical}).first()
 
 
 class UsernameOrEmailBackend(ModelBackend):
-    """Log in with the username or the email, case-insensitively, throttled.
+    """Log in with the username or the email, in any spelling, throttled.
 
     Every attempt that comes with a request is counted against the account and
     the client's address before the password is checked (see
@@ -43,8 +38,10 @@ class UsernameOrEmailBackend(ModelBackend):
             username = kwargs.get(User.USERNAME_FIELD)
         if not username or password is None:
             return None
-        user = find_user(username.strip())
-        account = f"user:{user.pk}" if user else f"name:{username.strip().lower()}"
+        user = find_user(username)
+        # Every spelling of one account is one counter: its id when it
+        # exists, and otherwise the canonical form of the name typed.
+        account = f"user:{user.pk}" if user else f"name:{canonical_identifier(username)}"
         address = client_address(request) if request is not None else None
 
         if request is not None:

@@ -1,16 +1,55 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
 
-from accounts.models import User
+from accounts.identity import canonical_email, canonical_username
+from accounts.models import EMAIL_CANONICAL_MAX_LENGTH, User
 
 
-class EmailUniqueMixin:
-    """Report a taken email (in any case) next to the field, before the
-    database constraint would refuse it."""
+class CanonicalUsernameMixin:
+    """Refuse a username that another user has in any spelling, or with an ``@``.
+
+    "Any spelling" is the canonical form of ``accounts.identity``, the one the
+    database's unique constraint holds; this reports it next to the field
+    before the constraint would refuse the row. It replaces Django's own
+    ``__iexact`` check, which compares another way.
+
+    An ``@`` is refused because people log in with their username or their
+    email: a username shaped like somebody else's email would capture that
+    person's logins. It is refused in the canonical form too, where a
+    fullwidth at sign (U+FF20) has become ``@``.
+    """
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        if not username:
+            return username
+        canonical = canonical_username(username)
+        if "@" in canonical:
+            raise forms.ValidationError(
+                "A username cannot contain @. You can log in with your email as well.",
+                code="invalid",
+            )
+        taken = User._default_manager.filter(username_canonical=canonical)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("A user with that username already exists.", code="unique")
+        return username
+
+
+class CanonicalEmailMixin:
+    """Refuse an email that another user has in any spelling (canonical form,
+    as the database's unique constraint does), next to the field."""
 
     def clean_email(self):
-        email = self.cleaned_data["email"]
-        taken = User.objects.filter(email__iexact=email)
+        email = self.cleaned_data.get("email")
+        if not email:
+            return email
+        canonical = canonical_email(email)
+        # NFKC can turn one character of a Unicode domain into eighteen.
+        if len(canonical) > EMAIL_CANONICAL_MAX_LENGTH:
+            raise forms.ValidationError("This email address is too long.", code="max_length")
+        taken = User._default_manager.filter(email_canonical=canonical)
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
@@ -20,24 +59,7 @@ class EmailUniqueMixin:
         return email
 
 
-class UsernameNotEmailMixin:
-    """Refuse an ``@`` in a username.
-
-    People log in with their username or their email; a username shaped like
-    somebody else's email would capture that person's logins.
-    """
-
-    def clean_username(self):
-        username = super().clean_username()
-        if username and "@" in username:
-            raise forms.ValidationError(
-                "A username cannot contain @. You can log in with your email as well.",
-                code="invalid",
-            )
-        return username
-
-
-class SignupForm(UsernameNotEmailMixin, EmailUniqueMixin, auth_forms.UserCreationForm):
+class SignupForm(CanonicalUsernameMixin, CanonicalEmailMixin, auth_forms.UserCreationForm):
     """Create a user with a username, an email and a password (twice)."""
 
     class Meta(auth_forms.UserCreationForm.Meta):
@@ -55,7 +77,7 @@ class SignupForm(UsernameNotEmailMixin, EmailUniqueMixin, auth_forms.UserCreatio
 
 
 class AdminUserCreationForm(
-    UsernameNotEmailMixin, EmailUniqueMixin, auth_forms.AdminUserCreationForm
+    CanonicalUsernameMixin, CanonicalEmailMixin, auth_forms.AdminUserCreationForm
 ):
     """The admin's add form: Django's own, plus the required email."""
 
@@ -64,7 +86,10 @@ class AdminUserCreationForm(
         fields = ("username", "email")
 
 
-class UserChangeForm(EmailUniqueMixin, auth_forms.UserChangeForm):
+class UserChangeForm(CanonicalUsernameMixin, CanonicalEmailMixin, auth_forms.UserChangeForm):
+    """The admin's change form, with the same rules for the username and the
+    email as at signup."""
+
     class Meta(auth_forms.UserChangeForm.Meta):
         model = User
 
@@ -85,3 +110,21 @@ class LoginForm(auth_forms.AuthenticationForm):
             "Your username or email and password did not match. Please try again.",
             code="invalid_login",
         )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, finding the account by the canonical email.
+
+    Django's ``get_users`` filters with ``__iexact`` (PostgreSQL's ``UPPER()``)
+    and then compares NFKC-casefolded text in Python: two rules, neither of
+    them the one the database's unique constraint holds. One lookup on
+    ``email_canonical`` finds the account for any spelling of its mailbox;
+    the link goes to the address stored on the account, never to the one
+    typed.
+    """
+
+    def get_users(self, email):
+        active_users = User._default_manager.filter(
+            email_canonical=canonical_email(email), is_active=True
+        )
+        return (user for user in active_users if user.has_usable_password())

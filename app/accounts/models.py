@@ -1,10 +1,47 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models.functions import Lower
+
+from accounts.identity import canonical_email, canonical_username
+
+# Canonical forms can be longer than what was typed. A username is NFKC
+# already when it is validated (150 characters at most), and case folding at
+# most doubles NFKC text (``ß`` folds to ``ss``), so 300 always fits. An email
+# is not: NFKC can turn one character of a Unicode domain into eighteen, and
+# the forms refuse an address whose canonical form would not fit. Both stay
+# far below the size of a btree index entry.
+USERNAME_CANONICAL_MAX_LENGTH = 300
+EMAIL_CANONICAL_MAX_LENGTH = 512
+
+
+class UserQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """``update()`` skips ``save()``; fill the canonical columns here too,
+        so that a bulk rename cannot leave them behind."""
+        for field, canonical, function in (
+            ("username", "username_canonical", canonical_username),
+            ("email", "email_canonical", canonical_email),
+        ):
+            if field in kwargs and canonical not in kwargs:
+                if not isinstance(kwargs[field], str):
+                    raise TypeError(
+                        f"update({field}=…) needs a plain string, or {canonical}= beside it."
+                    )
+                kwargs[canonical] = function(kwargs[field])
+        return super().update(**kwargs)
+
+    update.alters_data = True
 
 
 class EmailRequiredUserManager(UserManager):
     """Django's manager, refusing a user without an email address."""
+
+    def get_queryset(self):
+        return UserQuerySet(self.model, using=self._db)
+
+    def get_by_natural_key(self, username):
+        """The user whose username is ``username`` in any spelling: what is
+        unique, so what ``createsuperuser`` asks before it creates one."""
+        return self.get(username_canonical=canonical_username(username))
 
     def _create_user_object(self, username, email, password, **extra_fields):
         if not email:
@@ -13,15 +50,22 @@ class EmailRequiredUserManager(UserManager):
 
 
 class User(AbstractUser):
-    """The service's user: Django's own, with a required, case-insensitively
-    unique email.
+    """The service's user: Django's own, with a required email, and a username
+    and an email that are each unique in their canonical form.
 
-    The rules live in the database, so no code path (a form, the shell, a
-    bulk import) can store a second ``Ada@Example.com`` beside
-    ``ada@example.com`` or a user with no email at all.
+    ``username_canonical`` and ``email_canonical`` hold those forms (see
+    ``accounts.identity``), computed in ``save()`` and ``clean()``, so that
+    forms, the admin, ``createsuperuser`` and the shell all fill them. The
+    rules live in the database: no code path can store ``Ada@Example.com``
+    beside ``ada@example.com`` (nor the same with a fullwidth ``example``), ``ADA`` beside
+    ``ada``, a username with an ``@`` (it could capture somebody's email at
+    login), a user with no email, or, through a path that skips ``save()``
+    such as ``bulk_create``, a row without its canonical forms.
     """
 
     email = models.EmailField("email address")
+    username_canonical = models.CharField(max_length=USERNAME_CANONICAL_MAX_LENGTH, editable=False)
+    email_canonical = models.CharField(max_length=EMAIL_CANONICAL_MAX_LENGTH, editable=False)
 
     objects = EmailRequiredUserManager()
 
@@ -31,8 +75,13 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         constraints = [
             models.UniqueConstraint(
-                Lower("email"),
-                name="accounts_user_email_ci_unique",
+                fields=["username_canonical"],
+                name="accounts_user_username_canonical_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["email_canonical"],
+                name="accounts_user_email_canonical_unique",
                 violation_error_message="A user with that email address already exists.",
             ),
             models.CheckConstraint(
@@ -40,7 +89,43 @@ class User(AbstractUser):
                 name="accounts_user_email_not_blank",
                 violation_error_message="Users must have an email address.",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(username_canonical=""),
+                name="accounts_user_username_canonical_not_blank",
+                violation_error_message="The canonical username is missing.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(email_canonical=""),
+                name="accounts_user_email_canonical_not_blank",
+                violation_error_message="The canonical email address is missing.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(username_canonical__contains="@"),
+                name="accounts_user_username_has_no_at",
+                violation_error_message="A username cannot contain @.",
+            ),
         ]
+
+    def fill_canonical(self):
+        """Compute the canonical forms from the username and the email."""
+        self.username_canonical = canonical_username(self.username)
+        self.email_canonical = canonical_email(self.email)
+
+    def clean(self):
+        super().clean()
+        self.fill_canonical()
+
+    def save(self, *args, **kwargs):
+        self.fill_canonical()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            update_fields = set(update_fields)
+            if "username" in update_fields:
+                update_fields.add("username_canonical")
+            if "email" in update_fields:
+                update_fields.add("email_canonical")
+            kwargs["update_fields"] = update_fields
+        super().save(*args, **kwargs)
 
 
 class ThrottleCounter(models.Model):

@@ -21,6 +21,7 @@ from django.db import connection
 from django.db.models import F
 from django.shortcuts import render
 
+from accounts.identity import canonical_identifier
 from accounts.models import ThrottleCounter
 
 TABLE = ThrottleCounter._meta.db_table
@@ -52,8 +53,12 @@ class Verdict:
 
 
 def subject_key(scope, kind, value):
-    """A counter key that never stores an email or username in clear."""
-    digest = hashlib.sha256(str(value).lower().encode()).hexdigest()[:32]
+    """A counter key that never stores an email or username in clear.
+
+    The value is taken in its canonical form (``accounts.identity``), so that
+    every spelling of one mailbox or name is one counter.
+    """
+    digest = hashlib.sha256(canonical_identifier(value).encode()).hexdigest()[:32]
     return f"{scope}:{kind}:{digest}"
 
 
@@ -122,3 +127,8 @@ def throttled_response(request, verdict):
 
 login_throttle = Throttle("login")
 password_reset_throttle = Throttle("password_reset")
+# Counted per client address before the form is even checked, so a storm of
+# signups stops at the counter, not at the password hasher.
+signup_throttle = Throttle("signup")
+# Counted per account before the old password is checked; a change clears it.
+password_change_throttle = Throttle("password_change")

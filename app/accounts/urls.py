@@ -2,14 +2,20 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views
+from ops.admission import hashes_passwords
 
-# Django's standard auth paths and names; login, reset and signup are ours.
+# Django's standard auth paths and names; most views are ours. Those that hash
+# a password take turns on the event loop when they are posted to (ops.admission).
 urlpatterns = [
-    path("signup/", views.SignupView.as_view(), name="signup"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", hashes_passwords(views.SignupView.as_view()), name="signup"),
+    path("login/", hashes_passwords(views.LoginView.as_view()), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
-    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password_change/",
+        hashes_passwords(views.PasswordChangeView.as_view()),
+        name="password_change",
+    ),
     path(
         "password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),
@@ -23,7 +29,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        hashes_passwords(auth_views.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path(

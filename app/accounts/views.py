@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -14,21 +14,43 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import CreateView, TemplateView, View
 
-from accounts.forms import LoginForm, SignupForm
-from accounts.throttling import client_address, password_reset_throttle, throttled_response
+from accounts.forms import LoginForm, PasswordResetForm, SignupForm
+from accounts.redirects import AFTER_LOGOUT, SafeNextMixin
+from accounts.throttling import (
+    client_address,
+    password_change_throttle,
+    password_reset_throttle,
+    signup_throttle,
+    throttled_response,
+)
 
 
-class SignupView(CreateView):
-    """Create an account, log it in, and go to the profile."""
+class SignupView(SafeNextMixin, CreateView):
+    """Create an account, log it in, and go to a safe ``next`` or the profile.
+
+    Attempts are counted per client address before the form is checked (and
+    so before the password is hashed); over the limit, 429.
+    """
 
     form_class = SignupForm
     template_name = "registration/signup.html"
-    success_url = reverse_lazy("profile")
+    next_page = reverse_lazy("profile")
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            return redirect(self.success_url)
+            return HttpResponseRedirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        verdict = signup_throttle.hit(address=client_address(request))
+        if verdict.blocked:
+            return throttled_response(request, verdict)
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            **{self.redirect_field_name: self.get_redirect_url()}, **kwargs
+        )
 
     def form_valid(self, form):
         try:
@@ -41,16 +63,17 @@ class SignupView(CreateView):
             return self.form_invalid(form)
         login(self.request, self.object, backend="accounts.backends.UsernameOrEmailBackend")
         messages.success(self.request, "Welcome! Your account is ready.")
-        return redirect(self.get_success_url())
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @method_decorator(sensitive_post_parameters(), name="dispatch")
 @method_decorator(csrf_protect, name="dispatch")
 @method_decorator(never_cache, name="dispatch")
-class LoginView(auth_views.LoginView):
+class LoginView(SafeNextMixin, auth_views.LoginView):
     """Django's login view, async: the form page renders on the event loop;
     a login (form, throttle, password check, session) runs in a thread.
-    Answers 429 while the account or address is throttled."""
+    Answers 429 while the account or address is throttled. A ``next`` back at
+    the login page (or signup, or logout) leads to ``LOGIN_REDIRECT_URL``."""
 
     form_class = LoginForm
     redirect_authenticated_user = True
@@ -60,7 +83,7 @@ class LoginView(auth_views.LoginView):
         request.user = await request.auser()
         if self.redirect_authenticated_user and request.user.is_authenticated:
             redirect_to = self.get_success_url()
-            if redirect_to == request.path:
+            if redirect_to == request.path:  # LOGIN_REDIRECT_URL itself is wrong
                 raise ValueError(
                     "Redirection loop for authenticated user detected. Check that "
                     "your LOGIN_REDIRECT_URL doesn't point to a login page."
@@ -87,12 +110,42 @@ class LoginView(auth_views.LoginView):
         return super().form_invalid(form)
 
 
+class LogoutView(SafeNextMixin, auth_views.LogoutView):
+    """Django's logout view; a ``next`` back at a logout page (which answers
+    only POST) leads to ``LOGOUT_REDIRECT_URL``."""
+
+    not_destinations = AFTER_LOGOUT
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, throttled per account: each attempt is
+    counted before the old password is checked; over the limit, 429, even
+    with the right one. A change clears the account's count."""
+
+    def account(self):
+        return f"user:{self.request.user.pk}"
+
+    def post(self, request, *args, **kwargs):
+        verdict = password_change_throttle.hit(account=self.account())
+        if verdict.blocked:
+            return throttled_response(request, verdict)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        password_change_throttle.clear("account", self.account())
+        return response
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset view, throttled per email and per client address.
 
     The email is counted whether or not an account has it, so the throttle
-    tells an attacker nothing about which addresses are registered.
+    tells an attacker nothing about which addresses are registered. The form
+    finds the account by its canonical email, the one the counter is keyed on.
     """
+
+    form_class = PasswordResetForm
 
     def form_valid(self, form):
         verdict = password_reset_throttle.hit(

@@ -1,13 +1,19 @@
-"""The ASGI entry point: ``uvicorn config.asgi:application``, run from ``app/``."""
+"""The ASGI entry point: ``uvicorn config.asgi:application``, run from ``app/``.
+
+A server that imports it with settings that can serve no host (DEBUG off,
+ALLOWED_HOSTS empty) stops with one line instead of answering 400 to every
+page; management commands, which do not import it, run without hosts.
+"""
 
 import os
 
 import django
 
-from config.env import load_settings_or_exit
+from config.env import exit_unless_servable, load_settings_or_exit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 load_settings_or_exit()
+exit_unless_servable()
 django.setup(set_prefix=False)
 
 # What django.core.asgi.get_asgi_application() returns, with each request's

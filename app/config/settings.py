@@ -39,7 +39,10 @@ if not DEBUG:
             "output of `python -c 'import secrets; print(secrets.token_urlsafe(50))'`"
         )
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+# Each entry a host Django can match; "*" only with DEBUG on. Empty is allowed
+# here (migrate and collectstatic run without hosts) and refused by the ASGI
+# entry point, the deploy check and /readyz when DEBUG is off (ops.checks).
+ALLOWED_HOSTS = env.hosts("ALLOWED_HOSTS", default=[], debug=DEBUG)
 CSRF_TRUSTED_ORIGINS = env.origins("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Read by uvicorn, not Django: the proxies whose X-Forwarded-For uvicorn
@@ -65,10 +68,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: a request id and an access line for every request.
     "ops.middleware.RequestLogMiddleware",
-    # Probes get their answer before the host check and the HTTPS redirect.
-    "ops.middleware.HealthCheckMiddleware",
+    # Security headers on every answer below, the error pages included.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A body over the limit, or a request Django could not parse: 413 or 400.
+    "ops.middleware.RequestLimitsMiddleware",
+    # Probes get their answer before the host check (and are exempt from the
+    # HTTPS redirect: SECURE_REDIRECT_EXEMPT).
+    "ops.middleware.HealthCheckMiddleware",
     # Right after the security headers, so static files skip everything below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,7 +84,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,7 +107,7 @@ TEMPLATES = [
 
 # The admin's path, such as "staff-7f3a/": off the path every scanner tries.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
-if not re.fullmatch(r"([A-Za-z0-9._~-]+/)+", ADMIN_URL):
+if not re.fullmatch(r"([A-Za-z0-9._~-]+/)+", ADMIN_URL) or re.search(r"(^|/)\.{1,2}/", ADMIN_URL):
     raise ConfigError(
         f"ADMIN_URL is not a path like 'admin/' ({ADMIN_URL!r}): "
         "letters, digits and ._~- in segments, ending with /, no leading /"
@@ -111,6 +118,8 @@ if not re.fullmatch(r"([A-Za-z0-9._~-]+/)+", ADMIN_URL):
 # HTTPS only: redirect plain HTTP (the health endpoints answer before this),
 # and tell browsers to insist on HTTPS for a year, subdomains included.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Probes call over plain HTTP (ops.health): answered, never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int(
     "SECURE_HSTS_SECONDS", default=31_536_000, minimum=0, maximum=63_072_000
 )
@@ -123,7 +132,7 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # uvicorn already takes the scheme from X-Forwarded-Proto of the proxies in
 # FORWARDED_ALLOW_IPS. Name a header here only for a proxy that marks HTTPS
 # some other way; Django then believes that header from anyone who can reach it.
-_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+_ssl_header = env.header_name("SECURE_PROXY_SSL_HEADER", default="")
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_" + _ssl_header.upper().replace("-", "_"), "https") if _ssl_header else None
 )
@@ -152,6 +161,33 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# --- Requests and connections (see "Request limits" in the README) ------------
+
+# The largest request body, in bytes, files included: a declared
+# Content-Length over it is answered 413 before the body is read, and a chunked
+# body is cut there (ops.limits). The default fits every form of the service;
+# a project that accepts uploads raises it (and the size of /tmp, where
+# Django spools bodies over FILE_UPLOAD_MAX_MEMORY_SIZE).
+REQUEST_MAX_BODY_SIZE = env.int(
+    "REQUEST_MAX_BODY_SIZE", default=1_048_576, minimum=1024, maximum=1_073_741_824
+)
+# Django's own limit on the non-file part of a body, kept the same.
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_SIZE
+
+# Read by the server's HTTP protocol (ops.protocol), per connection: the
+# request line and headers in bytes and in fields (431 beyond), the seconds a
+# client has to send them and then its body (408 after), and per process, the
+# connections it holds at once (beyond, 503 at once).
+REQUEST_MAX_HEADER_SIZE = env.int(
+    "REQUEST_MAX_HEADER_SIZE", default=16_384, minimum=1024, maximum=1_048_576
+)
+REQUEST_MAX_HEADERS = env.int("REQUEST_MAX_HEADERS", default=100, minimum=10, maximum=1000)
+REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=10, minimum=0.5, maximum=300)
+REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=30, minimum=0.5, maximum=3600)
+WEB_MAX_CONNECTIONS = env.int("WEB_MAX_CONNECTIONS", default=1000, minimum=1, maximum=100_000)
+# Server processes per container (uvicorn workers), each with its own pool.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1, minimum=1, maximum=64)
+
 # --- Database ---------------------------------------------------------------
 
 # PostgreSQL only, through psycopg 3's connection pool. With the pool, Django
@@ -166,8 +202,11 @@ DATABASES["default"].update(
 )
 DATABASES["default"].setdefault("OPTIONS", {}).update(
     {
-        "application_name": env.str("DATABASE_APPLICATION_NAME", default="djangoship"),
-        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5, minimum=1, maximum=60),
+        # PostgreSQL keeps 63 bytes of it, and only printable ASCII.
+        "application_name": env.text(
+            "DATABASE_APPLICATION_NAME", default="djangoship", max_length=63, ascii_only=True
+        ),
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5, minimum=2, maximum=60),
         "pool": {
             "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2, minimum=0, maximum=100),
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4, minimum=1, maximum=100),
@@ -225,7 +264,45 @@ THROTTLES = {
             ),
         },
     },
+    # Every signup attempt counts, successes included: the limit is on
+    # accounts made, and on password hashing, from one address.
+    "signup": {
+        "window": env.int("SIGNUP_THROTTLE_WINDOW", default=3600, minimum=1, maximum=604_800),
+        "limits": {
+            "address": env.int(
+                "SIGNUP_THROTTLE_ADDRESS_LIMIT", default=10, minimum=1, maximum=100_000
+            ),
+        },
+    },
+    # Guesses at the old password from a logged-in session (perhaps a stolen one).
+    "password_change": {
+        "window": env.int(
+            "PASSWORD_CHANGE_THROTTLE_WINDOW", default=900, minimum=1, maximum=604_800
+        ),
+        "limits": {
+            "account": env.int(
+                "PASSWORD_CHANGE_THROTTLE_ACCOUNT_LIMIT", default=5, minimum=1, maximum=100_000
+            ),
+        },
+    },
 }
+
+# Requests that hash a password (signup, login, password change, reset
+# confirm, the admin's login) running at once in one server process; the
+# next ones wait up to PASSWORD_HASHING_WAIT seconds for a turn, holding no
+# thread and no pooled connection, then get 503. Fewer than the pool's
+# connections, so that cheap pages always find one. 0 turns the bound off.
+# See ops/admission.py.
+PASSWORD_HASHING_CONCURRENCY = env.int(
+    "PASSWORD_HASHING_CONCURRENCY", default=1, minimum=0, maximum=100
+)
+PASSWORD_HASHING_WAIT = env.float("PASSWORD_HASHING_WAIT", default=5.0, minimum=0, maximum=60)
+if PASSWORD_HASHING_CONCURRENCY and _pool["max_size"] <= PASSWORD_HASHING_CONCURRENCY:
+    raise ConfigError(
+        f"PASSWORD_HASHING_CONCURRENCY ({PASSWORD_HASHING_CONCURRENCY}) is not below "
+        f"DATABASE_POOL_MAX_SIZE ({_pool['max_size']}): leave connections for cheap "
+        "requests, or set it to 0 to turn the bound off"
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -237,8 +314,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Email ------------------------------------------------------------------
 
 MAILERS = {"default": env.email_url("EMAIL_URL", default="consolemail://")}
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
-SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+DEFAULT_FROM_EMAIL = env.email_address("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+SERVER_EMAIL = env.email_address("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # --- Internationalisation ---------------------------------------------------
 
@@ -252,7 +329,7 @@ USE_TZ = True
 # collectstatic writes hashed, compressed copies here; whitenoise serves them
 # with a far-future Cache-Control, since a changed file gets a new name.
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR.parent / "staticfiles")))
+STATIC_ROOT = Path(env.absolute_path("STATIC_ROOT", default=str(BASE_DIR.parent / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -276,8 +353,16 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
-SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
-SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+# Sentry refuses an environment with a space or a slash, or over 64
+# characters, and a release with a slash or backslash, or over 200.
+SENTRY_ENVIRONMENT = env.text(
+    "SENTRY_ENVIRONMENT", default="production", max_length=64, forbidden=" /"
+)
+SENTRY_RELEASE = env.text("SENTRY_RELEASE", default="", max_length=200, forbidden="/\\")
+if SENTRY_ENVIRONMENT == "None":
+    raise ConfigError("SENTRY_ENVIRONMENT is 'None', a name Sentry refuses")
+if SENTRY_RELEASE in {".", ".."}:
+    raise ConfigError(f"SENTRY_RELEASE is {SENTRY_RELEASE!r}, a name Sentry refuses")
 SENTRY_TRACES_SAMPLE_RATE = env.float(
     "SENTRY_TRACES_SAMPLE_RATE", default=0.0, minimum=0.0, maximum=1.0
 )

@@ -45,6 +45,8 @@ from django.http import HttpResponse
 from django.middleware import clickjacking, common, csp, csrf, security
 from whitenoise import middleware as whitenoise
 
+from ops.limits import RequestLimitsHandlerMixin
+
 CHECKED_AGAINST = {"django": "6.1", "asgiref": "3.13", "whitenoise": "6.12"}
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -211,9 +213,9 @@ ASYNC_EQUIVALENTS = {
 }
 
 
-class ASGIHandler(DjangoASGIHandler):
-    """Django's handler: the middleware above, and each request's thread taken
-    from a pool."""
+class ASGIHandler(RequestLimitsHandlerMixin, DjangoASGIHandler):
+    """Django's handler: the middleware above, each request's thread taken
+    from a pool, and the request's body bounded (``ops.limits``)."""
 
     def __init__(self):
         super().__init__()

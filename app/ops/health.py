@@ -1,18 +1,24 @@
 """Liveness and readiness, for load balancers and Kubernetes probes.
 
 ``/healthz`` says the process can answer: it touches nothing else.
-``/readyz`` says it can serve: PostgreSQL answers through the pool, and every
-migration is applied. A failing check answers 503 with a JSON body naming it,
-never a 500, and returns within the pool's timeout.
+``/readyz`` says it can serve: some host can be served (with DEBUG off and
+ALLOWED_HOSTS empty every page would answer 400), PostgreSQL answers through
+the pool, and every migration is applied. A failing check answers 503 with a
+JSON body naming it, never a 500, and returns within the pool's timeout. The
+hosts check costs nothing and is named only when it fails, so that a healthy
+answer stays ``{"database": "ok", "migrations": "ok"}``.
 """
 
 import asyncio
 import logging
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from psycopg_pool import AsyncConnectionPool
+
+from config.env import servable_hosts
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +29,12 @@ PATHS = frozenset({LIVENESS_PATH, READINESS_PATH})
 # Once every migration is applied it stays applied for this process's life
 # (a new release brings a new process), so the loader runs until it says so.
 _migrations_applied = False
+
+
+def check_hosts():
+    if servable_hosts(settings.ALLOWED_HOSTS, debug=settings.DEBUG):
+        return "ok"
+    return "failed: no host can be served (ALLOWED_HOSTS is empty)"
 
 
 def check_database():
@@ -50,6 +62,8 @@ def failure(name, error):
 
 def readiness():
     """Run the checks in order; return (ready, {check: result})."""
+    if (hosts := check_hosts()) != "ok":
+        return False, {"hosts": hosts}
     checks = {}
     for name, check in (("database", check_database), ("migrations", check_migrations)):
         try:
@@ -123,6 +137,8 @@ async def acheck_database():
 async def areadiness():
     """``readiness()`` for the event loop: the database on the loop; the
     migration check in a thread, until it has once found all applied."""
+    if (hosts := check_hosts()) != "ok":
+        return False, {"hosts": hosts}
     checks = {}
     try:
         checks["database"] = await acheck_database()

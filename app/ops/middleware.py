@@ -11,10 +11,11 @@ import re
 import time
 import uuid
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 
-from ops import health
+from ops import health, views
 from ops.logging import request_id_var
 
 access_logger = logging.getLogger("ops.access")
@@ -61,7 +62,7 @@ class RequestLogMiddleware(AsyncCapableMiddleware):
     def finish(self, request, response, started):
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         response["X-Request-ID"] = request.request_id
-        level = logging.DEBUG if request.path in health.PATHS else logging.INFO
+        level = logging.DEBUG if is_probe_answer(request, response) else logging.INFO
         access_logger.log(
             level,
             "%s %s %s %sms",
@@ -88,12 +89,83 @@ class RequestLogMiddleware(AsyncCapableMiddleware):
         return self.finish(request, await self.get_response(request), started)
 
 
+def is_probe_answer(request, response):
+    """A health endpoint's own answer, logged at DEBUG (probes call often); a
+    request to its path that was refused (400, 413) is logged like any other."""
+    return request.path in health.PATHS and response.status_code in {200, 503}
+
+
+class RequestLimitsMiddleware(AsyncCapableMiddleware):
+    """Answer, before anything else reads it, a request that cannot be served
+    as sent: a body over ``REQUEST_MAX_BODY_SIZE`` (found by the ASGI handler,
+    ``ops.limits``) gets the 413 page; a request Django could not parse, or a
+    POSTed form it cannot read (a charset other than UTF-8, a broken multipart
+    body), gets the 400 page, whatever URL it was sent to.
+
+    It sits below the security headers and above everything else, the health
+    endpoints included, so that no body over the limit is ever read, and a
+    form is read here once: an error page reading it again finds it parsed.
+    """
+
+    def handle(self, request):
+        self.refuse_unreadable(request)
+        if getattr(request, "body_too_large", False):
+            return views.payload_too_large(request)
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            read_form(request)
+        return self.get_response(request)
+
+    async def ahandle(self, request):
+        self.refuse_unreadable(request)
+        if getattr(request, "body_too_large", False):
+            # The page shows the user, whose session is read from the database.
+            return await sync_to_async(views.payload_too_large)(request)
+        if request.method == "POST":
+            if request.content_type == URLENCODED:
+                read_form(request)  # in memory: the body is bounded and already read
+            elif request.content_type == MULTIPART:
+                # Files may be written to disk: not on the event loop.
+                await sync_to_async(read_form)(request)
+        return await self.get_response(request)
+
+    @staticmethod
+    def refuse_unreadable(request):
+        error = getattr(request, "unreadable", None)
+        if error is not None:
+            # Django's handler400 answers it, and logs it, like any bad request.
+            raise BadRequest(f"Unreadable request: {error}") from error
+
+
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+FORM_TYPES = frozenset({URLENCODED, MULTIPART})
+
+
+def read_form(request):
+    """Parse the POSTed form; one that cannot be parsed is a bad request.
+
+    Django answers its own parse errors (a non-UTF-8 form, too many fields,
+    a broken multipart body) with 400, but reads a charset it does not know as
+    UTF-8, and one that is no text encoding (rot13) fails with LookupError or
+    ValueError, which would be a 500.
+    """
+    if "charset" in request.content_params and request.encoding is None:
+        # Django ignores a charset it does not know and reads UTF-8 instead.
+        request._mark_post_parse_error()
+        raise BadRequest("Unreadable form: a charset Python does not know")
+    try:
+        request.POST  # noqa: B018 - reading it parses the form
+    except (LookupError, ValueError) as error:
+        request._mark_post_parse_error()
+        raise BadRequest(f"Unreadable form: {error}") from error
+
+
 class HealthCheckMiddleware(AsyncCapableMiddleware):
     """Answer ``/healthz`` and ``/readyz`` before any other middleware.
 
     Probes call with a bare pod IP as ``Host`` and over plain HTTP, so these
-    answers come before ``ALLOWED_HOSTS`` is checked (CommonMiddleware) and
-    before the HTTPS redirect (SecurityMiddleware).
+    answers come before ``ALLOWED_HOSTS`` is checked (CommonMiddleware), and
+    their paths are exempt from the HTTPS redirect (``SECURE_REDIRECT_EXEMPT``).
     """
 
     def handle(self, request):

@@ -1,8 +1,12 @@
 import sys
 
+from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.template import loader
+from django.template.defaultfilters import filesizeformat
+from django.utils.log import log_response
 from django.views import defaults
 
 
@@ -24,3 +28,13 @@ def server_error(request):
         response["Retry-After"] = "5"
         return response
     return defaults.server_error(request)
+
+
+def payload_too_large(request):
+    """The 413 page, for a body over ``REQUEST_MAX_BODY_SIZE`` (which was not
+    read); the connection closes after it, so the rest is never read either."""
+    limit = filesizeformat(settings.REQUEST_MAX_BODY_SIZE)
+    response = render(request, "413.html", {"limit": limit}, status=413)
+    response["Connection"] = "close"
+    log_response("Payload too large: %s", request.path, response=response, request=request)
+    return response

@@ -2,6 +2,9 @@ from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.tests.spellings import EMAIL, EMAIL_SPELLINGS, USERNAME, USERNAME_SPELLINGS
+
+PASSWORD = "a-long-unusual-passphrase"
 
 
 class UserAdminTests(TestCase):
@@ -92,3 +95,93 @@ class UserAdminTests(TestCase):
         self.assertRedirects(response, reverse("admin:accounts_user_changelist"))
         self.member.refresh_from_db()
         self.assertEqual(self.member.email, "ada.lovelace@example.com")
+
+
+class UserAdminSpellingTests(TestCase):
+    """The admin's add and change forms hold the signup's rules: a username or
+    email taken in any spelling, or a username with an @, is a form error."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.admin = User.objects.create_superuser(
+            username="root", email="root@example.com", password=PASSWORD
+        )
+        cls.kate = User.objects.create_user(username=USERNAME, email=EMAIL, password=PASSWORD)
+        cls.change_url = reverse("admin:accounts_user_change", args=[cls.admin.pk])
+
+    def setUp(self):
+        self.client.force_login(self.admin)
+
+    def add(self, **fields):
+        data = {
+            "username": "grace",
+            "email": "grace@example.com",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            **fields,
+        }
+        return self.client.post(reverse("admin:accounts_user_add"), data)
+
+    def change(self, **fields):
+        data = {
+            "username": "root",
+            "email": "root@example.com",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            **fields,
+        }
+        return self.client.post(self.change_url, data)
+
+    def assertFieldError(self, response, field, message):
+        self.assertEqual(response.status_code, 200)
+        self.assertFormError(response.context["adminform"].form, field, message)
+
+    def test_add_form_reports_a_username_taken_in_another_spelling(self):
+        for spelling in USERNAME_SPELLINGS:
+            with self.subTest(spelling=spelling):
+                response = self.add(username=spelling)
+                self.assertFieldError(
+                    response, "username", "A user with that username already exists."
+                )
+
+    def test_add_form_reports_an_email_taken_in_another_spelling(self):
+        for spelling in EMAIL_SPELLINGS:
+            with self.subTest(spelling=spelling):
+                response = self.add(email=spelling)
+                self.assertFieldError(
+                    response, "email", "A user with that email address already exists."
+                )
+
+    def test_change_form_refuses_a_username_that_is_another_users_email(self):
+        response = self.change(username=EMAIL)
+        self.assertFieldError(
+            response,
+            "username",
+            "A username cannot contain @. You can log in with your email as well.",
+        )
+
+    def test_change_form_reports_a_username_taken_in_another_spelling(self):
+        for spelling in USERNAME_SPELLINGS:
+            with self.subTest(spelling=spelling):
+                response = self.change(username=spelling)
+                self.assertFieldError(
+                    response, "username", "A user with that username already exists."
+                )
+
+    def test_change_form_reports_an_email_taken_in_another_spelling(self):
+        for spelling in EMAIL_SPELLINGS:
+            with self.subTest(spelling=spelling):
+                response = self.change(email=spelling)
+                self.assertFieldError(
+                    response, "email", "A user with that email address already exists."
+                )
+
+    def test_change_form_accepts_the_users_own_name_and_email_in_another_spelling(self):
+        response = self.change(username="ROOT", email="Root@Example.com")
+        self.assertRedirects(response, reverse("admin:accounts_user_changelist"))
+        self.admin.refresh_from_db()
+        self.assertEqual((self.admin.username, self.admin.username_canonical), ("ROOT", "root"))

@@ -3,6 +3,12 @@ from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.tests.spellings import (
+    EMAIL,
+    EMAIL_SPELLINGS,
+    USERNAME,
+    USERNAME_SPELLINGS,
+)
 
 PASSWORD = "a-long-unusual-passphrase"
 
@@ -79,6 +85,32 @@ class LoginTests(TestCase):
         self.assertContains(response, "csrfmiddlewaretoken")
         self.assertContains(response, "Log out</button>")
         self.assertNotContains(response, reverse("signup"))
+
+
+class LoginSpellingTests(TestCase):
+    """Any spelling of the username or of the email logs in (accounts.identity)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.user = User.objects.create_user(username=USERNAME, email=EMAIL, password=PASSWORD)
+
+    def assertLogsIn(self, identifier):
+        self.client.logout()
+        response = self.client.post(
+            reverse("login"), {"username": identifier, "password": PASSWORD}
+        )
+        self.assertRedirects(response, reverse("profile"))
+        self.assertEqual(int(self.client.session[SESSION_KEY]), self.user.pk)
+
+    def test_login_with_any_spelling_of_the_email(self):
+        for spelling in [EMAIL, *EMAIL_SPELLINGS]:
+            with self.subTest(spelling=spelling):
+                self.assertLogsIn(spelling)
+
+    def test_login_with_any_spelling_of_the_username(self):
+        for spelling in [USERNAME, *USERNAME_SPELLINGS]:
+            with self.subTest(spelling=spelling):
+                self.assertLogsIn(spelling)
 
 
 class LogoutTests(TestCase):

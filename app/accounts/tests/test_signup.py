@@ -1,9 +1,14 @@
+from unittest import mock
+
 from django.test import TestCase
 from django.urls import reverse
 
+from accounts.forms import SignupForm
 from accounts.models import User
+from accounts.tests.spellings import EMAIL, EMAIL_SPELLINGS, USERNAME, USERNAME_SPELLINGS
 
 PASSWORD = "a-long-unusual-passphrase"
+RACE_LOST = "That username or email was taken a moment ago. Try another."
 
 
 def signup_data(**overrides):
@@ -92,3 +97,59 @@ class SignupTests(TestCase):
     def test_a_logged_in_user_is_sent_to_the_profile(self):
         self.client.force_login(self.existing)
         self.assertRedirects(self.client.get(self.url), reverse("profile"))
+
+
+def without_the_forms_own_check(field):
+    """The form as it is when another signup takes ``field`` between the
+    form's check and the insert: only the database can still refuse."""
+    return mock.patch.object(SignupForm, f"clean_{field}", lambda form: form.cleaned_data[field])
+
+
+class SignupSpellingTests(TestCase):
+    """A username or email is taken in every spelling (see accounts.identity)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.url = reverse("signup")
+        User.objects.create_user(username=USERNAME, email=EMAIL, password=PASSWORD)
+
+    def test_a_username_taken_in_another_spelling_is_a_form_error(self):
+        for spelling in USERNAME_SPELLINGS:
+            with self.subTest(spelling=spelling):
+                response = self.client.post(self.url, signup_data(username=spelling))
+                self.assertFormError(
+                    response.context["form"],
+                    "username",
+                    "A user with that username already exists.",
+                )
+        self.assertEqual(User.objects.count(), 1)
+
+    def test_an_email_taken_in_another_spelling_is_a_form_error(self):
+        for spelling in EMAIL_SPELLINGS:
+            with self.subTest(spelling=spelling):
+                response = self.client.post(self.url, signup_data(email=spelling))
+                self.assertFormError(
+                    response.context["form"],
+                    "email",
+                    "A user with that email address already exists.",
+                )
+        self.assertEqual(User.objects.count(), 1)
+
+    def test_losing_the_race_for_a_username_at_the_database_is_a_form_error(self):
+        with without_the_forms_own_check("username"):
+            response = self.client.post(self.url, signup_data(username=USERNAME_SPELLINGS[0]))
+        self.assertEqual(response.status_code, 200)
+        self.assertFormError(response.context["form"], None, RACE_LOST)
+        self.assertEqual(User.objects.count(), 1)
+
+    def test_losing_the_race_for_an_email_at_the_database_is_a_form_error(self):
+        with without_the_forms_own_check("email"):
+            response = self.client.post(self.url, signup_data(email=EMAIL_SPELLINGS[-1]))
+        self.assertEqual(response.status_code, 200)
+        self.assertFormError(response.context["form"], None, RACE_LOST)
+        self.assertEqual(User.objects.count(), 1)
+
+    def test_an_email_whose_canonical_form_would_not_fit_is_a_form_error(self):
+        # U+FDFA is valid in a domain, and NFKC makes it eighteen characters.
+        response = self.client.post(self.url, signup_data(email="a@" + "\ufdfa" * 40 + ".com"))
+        self.assertFormError(response.context["form"], "email", "This email address is too long.")

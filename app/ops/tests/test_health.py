@@ -1,6 +1,7 @@
 import json
 
 from django.core.management import call_command
+from django.db.migrations.loader import MigrationLoader
 from django.test import TestCase, TransactionTestCase, override_settings
 
 from ops import health
@@ -45,6 +46,12 @@ class ReadinessTests(TestCase):
         )
 
 
+def later_accounts_migrations():
+    """How many migrations of accounts come after its first."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return len([name for app, name in loader.disk_migrations if app == "accounts"]) - 1
+
+
 class UnappliedMigrationTests(TransactionTestCase):
     def setUp(self):
         health._migrations_applied = False
@@ -56,5 +63,11 @@ class UnappliedMigrationTests(TransactionTestCase):
         self.assertEqual(response.status_code, 503)
         self.assertEqual(
             json.loads(response.content),
-            {"status": "unavailable", "checks": {"database": "ok", "migrations": "1 unapplied"}},
+            {
+                "status": "unavailable",
+                "checks": {
+                    "database": "ok",
+                    "migrations": f"{later_accounts_migrations()} unapplied",
+                },
+            },
         )

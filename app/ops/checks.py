@@ -1,0 +1,40 @@
+"""System checks of the service's own, run by ``manage.py check``.
+
+``check --deploy`` fails on an ALLOWED_HOSTS that, with DEBUG off, serves
+nothing (empty: every page answers 400) or anything (``*``: a forged Host
+header reaches the password-reset links the service mails). The settings
+already refuse ``*`` with DEBUG off; this check holds for any settings.
+"""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+from config.env import host_problem, servable_hosts
+
+
+@register(Tags.security, deploy=True)
+def check_allowed_hosts(app_configs, **kwargs):
+    if settings.DEBUG:
+        return []
+    hosts = list(settings.ALLOWED_HOSTS)
+    if not servable_hosts(hosts, debug=False):
+        return [
+            Error(
+                "ALLOWED_HOSTS names no host that can be served, so with DEBUG off "
+                "every page answers 400.",
+                hint="Set ALLOWED_HOSTS to the site's host names, such as example.com.",
+                id="ops.E001",
+            )
+        ]
+    errors = []
+    for host in hosts:
+        problem = host_problem(host, debug=False)
+        if problem:
+            errors.append(
+                Error(
+                    f"ALLOWED_HOSTS {problem}.",
+                    hint="Name each host, or .example.com for a domain and its subdomains.",
+                    id="ops.E002",
+                )
+            )
+    return errors

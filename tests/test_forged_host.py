@@ -1,0 +1,50 @@
+"""A forged Host header cannot steer a password-reset link: the real server,
+with the site's ALLOWED_HOSTS, answers it with our 400 page and sends no mail.
+(Django builds the link from the request's host; ``ALLOWED_HOSTS=*`` would let
+an attacker's host into the mail, and the settings refuse it.)"""
+
+import re
+
+from django.test import TransactionTestCase
+
+from accounts.models import User
+from tests.support import FormClient, LiveServerMixin
+
+FORGED = "evil.example.net"
+
+
+class ForgedHostTests(LiveServerMixin, TransactionTestCase):
+    collect_mail = True
+
+    def setUp(self):
+        User.objects.create_user("ada", "ada@example.com", "a-long-password-1")
+
+    def request_reset(self, host):
+        """GET the form on the site's host, then POST it with ``host``."""
+        client = FormClient(self.server.url)
+        status, _, page = client.request("/accounts/password_reset/")
+        self.assertEqual(status, 200, self.server.output())
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        return client.request(
+            "/accounts/password_reset/",
+            {"email": "ada@example.com", "csrfmiddlewaretoken": token},
+            headers={"Host": host},
+        )
+
+    def mails(self):
+        return sorted(self.mail_dir.glob("*")) if self.mail_dir.exists() else []
+
+    def test_a_forged_host_gets_our_400_page_and_no_mail(self):
+        status, _, body = self.request_reset(FORGED)
+        self.assertEqual(status, 400)
+        self.assertIn("<h1>Bad request</h1>", body)
+        self.assertNotIn(FORGED, body)
+        self.assertEqual(self.mails(), [])
+
+    def test_the_site_host_gets_a_link_to_the_site(self):
+        status, _, _ = self.request_reset("127.0.0.1")
+        self.assertEqual(status, 302, self.server.output())
+        (mail,) = self.mails()
+        text = mail.read_text()
+        self.assertIn("http://127.0.0.1/accounts/reset/", text)
+        self.assertNotIn(FORGED, text)
