@@ -143,6 +143,20 @@ class KubernetesParityTests(SimpleTestCase):
                 self.assertLessEqual({"DATABASE_URL", "SECRET_KEY"}, names)
                 self.assertLessEqual(names, set(settings.env.names))
 
+    def test_every_web_process_is_the_service_server_with_its_limits(self):
+        self.assertEqual(dockerfiles.production_command()[:3], ["python", "-m", "ops.server"])
+        # compose.prod.yaml and Kubernetes run the image's CMD as it is.
+        self.assertNotIn("command", dockerfiles.compose("prod")["services"]["web"])
+        for target in ("overlays/dev", "overlays/prod"):
+            with self.subTest(target):
+                (container,) = manifests.one(target, "Deployment", "web")["spec"]["template"][
+                    "spec"
+                ]["containers"]
+                self.assertFalse({"command", "args"} & set(container))
+        # compose.dev.yaml runs the dev image's server script: the same server, reloading.
+        script = (REPO_DIR / "deploy" / "dev-server.sh").read_text()
+        self.assertIn("exec python -m ops.server --host 0.0.0.0 --port 8000 --reload", script)
+
     def test_migrations_run_the_same_command_in_compose_and_kubernetes(self):
         job = manifests.one("overlays/prod", "Job", "migrate")
         (container,) = job["spec"]["template"]["spec"]["containers"]
