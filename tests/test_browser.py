@@ -36,6 +36,9 @@ PASSWORD = "a-long-unusual-passphrase"
 CHANGED_PASSWORD = "changed-long-unusual-passphrase"
 RESET_PASSWORD = "reset-long-unusual-passphrase"
 ADMIN_PASSWORD = "admin-long-unusual-passphrase"
+# "GRACE" in fullwidth letters: another spelling of the name, the same account.
+FULLWIDTH_GRACE = "\uff27\uff32\uff21\uff23\uff25"
+FULLWIDTH_EXAMPLE = "\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25"  # "EXAMPLE"
 
 
 class AccountFlowsInABrowserTests(TransactionTestCase):
@@ -165,8 +168,8 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
         with self.step(page, "2-logout"):
             self.log_out(page)
 
-        with self.step(page, "3-login-with-email"):
-            self.log_in(page, "Grace@Example.com", PASSWORD)
+        with self.step(page, "3-login-with-email-in-another-spelling"):
+            self.log_in(page, FULLWIDTH_GRACE + "@Example.com", PASSWORD)
             self.assertIn("Your profile", page.content())
 
         with self.step(page, "4-change-password"):
@@ -184,7 +187,7 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
         with self.step(page, "6-request-reset"):
             page.goto(base + "/accounts/login/")
             page.get_by_role("link", name="Forgot your password?").click()
-            page.get_by_label("Email:", exact=True).fill("grace@example.com")
+            page.get_by_label("Email:", exact=True).fill("GRACE@EXAMPLE.COM")
             page.get_by_role("button", name="Send the link").click()
             page.wait_for_url("**/accounts/password_reset/done/")
             self.assertIn("Check your email", page.content())
@@ -205,3 +208,15 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
             page.goto(base + "/accounts/login/?next=/accounts/login/")
             page.wait_for_url(base + "/accounts/profile/")
             self.assertIn("grace@example.com", page.content())
+
+        with self.step(page, "10-signup-with-a-taken-email-in-another-spelling"):
+            self.log_out(page)
+            page.goto(base + "/accounts/signup/")
+            page.get_by_label("Username:", exact=True).fill("grace2")
+            page.get_by_label("Email address:", exact=True).fill(
+                "Grace@" + FULLWIDTH_EXAMPLE + ".com"
+            )
+            page.get_by_label("Password:", exact=True).fill(PASSWORD)
+            page.get_by_label("Password confirmation:", exact=True).fill(PASSWORD)
+            page.get_by_role("button", name="Sign up").click()
+            self.assertIn("A user with that email address already exists.", page.content())
