@@ -32,6 +32,14 @@ class ConfigurationErrorTests(SimpleTestCase):
         result = self.check(DATABASE_URL=GOOD_URL)
         self.assertEqual(result.returncode, 0, result.stderr)
 
+    def test_an_admin_url_that_covers_the_sites_pages_fails_the_check(self):
+        for admin_url, hidden in (("accounts/", "/accounts/login/"), ("about/", "/about/")):
+            with self.subTest(admin_url):
+                result = self.check(DATABASE_URL=GOOD_URL, ADMIN_URL=admin_url)
+                self.assertNotEqual(result.returncode, 0)
+                self.assertIn("ops.E003", result.stderr)
+                self.assertIn(hidden, result.stderr)
+
     def test_missing_database_url(self):
         self.assertStopsWith(self.check(unset=["DATABASE_URL"]), "DATABASE_URL is not set")
 

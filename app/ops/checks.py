@@ -1,4 +1,5 @@
-"""System checks of the service's own, run by ``manage.py check``.
+"""System checks of the service's own, run by ``manage.py check`` (and before
+``migrate``).
 
 ``check --deploy`` fails on an ALLOWED_HOSTS that, with DEBUG off, serves
 nothing (empty: every page answers 400) or anything (``*``: a forged Host
@@ -38,3 +39,32 @@ def check_allowed_hosts(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+@register(Tags.urls)
+def check_admin_url(app_configs, **kwargs):
+    """ADMIN_URL must not cover the site's own pages: the admin's URLs come
+    first and end in a catch-all, so ``ADMIN_URL=accounts/`` would hide every
+    account page (and ``migrate``, which runs the checks, stops on it)."""
+    from django.urls import NoReverseMatch, get_resolver, reverse
+
+    hidden = set()
+    for name in get_resolver().reverse_dict:
+        if not isinstance(name, str):
+            continue  # views referenced by callable, not by name
+        try:
+            path = reverse(name)
+        except NoReverseMatch:
+            continue  # a URL that needs arguments
+        if path.lstrip("/").startswith(settings.ADMIN_URL):
+            hidden.add(path)
+    if not hidden:
+        return []
+    return [
+        Error(
+            f"ADMIN_URL {settings.ADMIN_URL!r} covers the site's own pages: "
+            + ", ".join(sorted(hidden)),
+            hint="Give the admin a path of its own, such as staff-7f3a/.",
+            id="ops.E003",
+        )
+    ]
