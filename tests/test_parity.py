@@ -6,7 +6,7 @@ import re
 from django.test import SimpleTestCase
 
 from config import settings
-from ops import health
+from ops import health, server
 from tests import dockerfiles, manifests
 from tests.support import REPO_DIR
 
@@ -156,6 +156,14 @@ class KubernetesParityTests(SimpleTestCase):
         # compose.dev.yaml runs the dev image's server script: the same server, reloading.
         script = (REPO_DIR / "deploy" / "dev-server.sh").read_text()
         self.assertIn("exec python -m ops.server --host 0.0.0.0 --port 8000 --reload", script)
+
+    def test_both_compose_files_give_the_server_the_open_files_it_needs(self):
+        needed = server.files_needed(settings)  # the settings module: the defaults
+        for name in dockerfiles.COMPOSE_FILES:
+            with self.subTest(f"compose.{name}.yaml"):
+                nofile = dockerfiles.compose(name)["services"]["web"]["ulimits"]["nofile"]
+                self.assertEqual(nofile["soft"], nofile["hard"])
+                self.assertGreaterEqual(int(nofile["soft"]), needed)
 
     def test_migrations_run_the_same_command_in_compose_and_kubernetes(self):
         job = manifests.one("overlays/prod", "Job", "migrate")

@@ -40,8 +40,9 @@ class UsernameOrEmailBackend(ModelBackend):
             return None
         user = find_user(username)
         # Every spelling of one account is one counter: its id when it
-        # exists, and otherwise the canonical form of the name typed.
-        account = f"user:{user.pk}" if user else f"name:{canonical_identifier(username)}"
+        # exists, and otherwise the name typed, which the throttle's key
+        # takes in its canonical form.
+        account = f"user:{user.pk}" if user else f"name:{username}"
         address = client_address(request) if request is not None else None
 
         if request is not None:

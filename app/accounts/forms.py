@@ -5,6 +5,15 @@ from accounts.identity import canonical_email, canonical_username
 from accounts.models import EMAIL_CANONICAL_MAX_LENGTH, User
 
 
+def taken_by_another(form, **canonical):
+    """Whether a user other than the one the form edits has this canonical
+    username or email (``username_canonical=…`` or ``email_canonical=…``)."""
+    taken = User._default_manager.filter(**canonical)
+    if form.instance.pk:
+        taken = taken.exclude(pk=form.instance.pk)
+    return taken.exists()
+
+
 class CanonicalUsernameMixin:
     """Refuse a username that another user has in any spelling, or with an ``@``.
 
@@ -29,10 +38,7 @@ class CanonicalUsernameMixin:
                 "A username cannot contain @. You can log in with your email as well.",
                 code="invalid",
             )
-        taken = User._default_manager.filter(username_canonical=canonical)
-        if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
+        if taken_by_another(self, username_canonical=canonical):
             raise forms.ValidationError("A user with that username already exists.", code="unique")
         return username
 
@@ -49,10 +55,7 @@ class CanonicalEmailMixin:
         # NFKC can turn one character of a Unicode domain into eighteen.
         if len(canonical) > EMAIL_CANONICAL_MAX_LENGTH:
             raise forms.ValidationError("This email address is too long.", code="max_length")
-        taken = User._default_manager.filter(email_canonical=canonical)
-        if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
+        if taken_by_another(self, email_canonical=canonical):
             raise forms.ValidationError(
                 "A user with that email address already exists.", code="unique"
             )

@@ -28,13 +28,11 @@ import weakref
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
-from django.http import HttpResponse
-from django.template import loader
+
+from ops.views import service_unavailable
 
 # Requests that only show a form: they hash nothing and are never held back.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# Seconds a turned-away client is told to wait before trying again.
-RETRY_AFTER = 5
 
 
 class Busy(Exception):
@@ -89,14 +87,6 @@ class Gate:
 password_hashing = Gate("PASSWORD_HASHING_CONCURRENCY", "PASSWORD_HASHING_WAIT")
 
 
-def busy_response():
-    """The 503 page with Retry-After. Rendered without the request, on the
-    loop: its context processors would read the session from the database."""
-    response = HttpResponse(loader.get_template("503.html").render(), status=503)
-    response["Retry-After"] = str(RETRY_AFTER)
-    return response
-
-
 def admitted_by(gate):
     """A decorator: the view's unsafe requests run only with a slot of ``gate``.
 
@@ -117,7 +107,7 @@ def admitted_by(gate):
                 async with gate.slot():
                     return await run(request, *args, **kwargs)
             except Busy:
-                return busy_response()
+                return service_unavailable()
 
         return admitted
 

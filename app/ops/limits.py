@@ -12,10 +12,7 @@ charset) escapes it as the server's bare 500. Here:
   413 with the service's page, and the connection is closed after it;
 - a request Django cannot build is built without the parts it could not
   parse, and ``RequestLimitsMiddleware`` answers it with the 400 page, the usual
-  headers and a log line, like any other bad request;
-- a body that fails to parse (a form in a charset other than UTF-8) fails
-  once: the error pages, which read the form again for their CSRF token, find
-  it empty instead of failing again.
+  headers and a log line, like any other bad request.
 """
 
 import asyncio
@@ -23,7 +20,6 @@ import io
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.core.handlers import asgi
 
 # Keys this module adds to its copy of a request's scope.
 BODY_TOO_LARGE = "ops.body_too_large"
@@ -88,22 +84,8 @@ class LimitedBody:
                 return message
 
 
-class ASGIRequest(asgi.ASGIRequest):
-    """Django's ASGI request, whose form fails to parse only once."""
-
-    def _load_post_and_files(self):
-        try:
-            super()._load_post_and_files()
-        except Exception:
-            # The error views read request.POST again (for a CSRF token).
-            self._mark_post_parse_error()
-            raise
-
-
 class RequestLimitsHandlerMixin:
     """For an ASGI handler: the body bounded, unparseable requests kept."""
-
-    request_class = ASGIRequest
 
     async def handle(self, scope, receive, send):
         scope = dict(scope)  # ours to mark

@@ -155,9 +155,13 @@ def read_form(request):
         raise BadRequest("Unreadable form: a charset Python does not know")
     try:
         request.POST  # noqa: B018 - reading it parses the form
-    except (LookupError, ValueError) as error:
+    except Exception as error:
+        # The error pages read request.POST again (for a CSRF token): they
+        # find it empty instead of failing a second time.
         request._mark_post_parse_error()
-        raise BadRequest(f"Unreadable form: {error}") from error
+        if isinstance(error, (LookupError, ValueError)):
+            raise BadRequest(f"Unreadable form: {error}") from error
+        raise
 
 
 class HealthCheckMiddleware(AsyncCapableMiddleware):

@@ -144,12 +144,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         else:  # the next request on a kept-alive connection
             self.start_reading_headers(request_started=True)
 
-    def on_url(self, url):
-        super().on_url(url)
-        if len(self.url) > self.max_header_size:
-            self.oversized = True
-            raise HeaderBlockTooLarge
-
     def on_header(self, name, value):
         self.header_count += 1
         if self.header_count > self.max_headers:

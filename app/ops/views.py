@@ -20,14 +20,24 @@ def server_error(request):
     """``handler500``: a 503 page with Retry-After when the database is out of
     reach or the pool is exhausted (a passing condition: try again), otherwise
     our 500 page."""
-    error = sys.exc_info()[1]
-    if database_unavailable(error):
-        # Rendered without the request, like Django's 500 page: the context
-        # processors would read the session and the user, from the database.
-        response = HttpResponse(loader.get_template("503.html").render(), status=503)
-        response["Retry-After"] = "5"
-        return response
+    if database_unavailable(sys.exc_info()[1]):
+        return service_unavailable()
     return defaults.server_error(request)
+
+
+# Seconds a client is told to wait before it tries again after a 503.
+RETRY_AFTER = 5
+
+
+def service_unavailable():
+    """The 503 page with Retry-After, for a passing condition (the database
+    out of reach, the pool or the password hasher busy). Rendered without the
+    request, like Django's 500 page: the context processors would read the
+    session and the user from the database, and it may be rendered on the
+    event loop."""
+    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def payload_too_large(request):
