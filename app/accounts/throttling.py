@@ -13,7 +13,6 @@ clock is the database's, the same for every replica.
 
 import hashlib
 import math
-import random
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,20 +25,38 @@ from accounts.models import ThrottleCounter
 
 TABLE = ThrottleCounter._meta.db_table
 
-# One statement counts an attempt against several subjects at once.
-HIT_SQL = f"""
-INSERT INTO {TABLE} AS counter (key, hits, window_ends)
-SELECT key, 1, now() + make_interval(secs => %s) FROM unnest(%s::text[]) AS key
-ON CONFLICT (key) DO UPDATE SET
-    hits = CASE WHEN counter.window_ends <= now() THEN 1 ELSE counter.hits + 1 END,
-    window_ends = CASE WHEN counter.window_ends <= now()
-                       THEN EXCLUDED.window_ends ELSE counter.window_ends END
-RETURNING key, hits, GREATEST(0, CEIL(EXTRACT(EPOCH FROM counter.window_ends - now())))::int
-"""  # noqa: S608 - the table name is ours; values are parameters
+# The clock, in SQL: the time the statement began. (``now()`` would be the start
+# of the transaction, which may be older than the attempt.) Django's ``Now()``
+# is the same clock on PostgreSQL.
+NOW = "statement_timestamp()"
 
-# How often an attempt also sweeps away counters whose window has passed, so
-# that a spray of made-up names cannot grow the table without end.
-PURGE_CHANCE = 0.01
+# Each attempt also sweeps away a few counters of other subjects whose window
+# has passed, so that a spray of made-up names cannot grow the table without
+# end: it adds at most one counter per subject and removes up to this many.
+SWEEP_PER_HIT = 10
+
+# One statement counts an attempt against several subjects at once, and
+# sweeps. The sweep leaves alone the keys being counted (a statement must not
+# touch a row twice) and rows that another attempt holds (SKIP LOCKED), so
+# attempts never wait on each other's sweeps.
+HIT_SQL = f"""
+WITH swept AS (
+    DELETE FROM {TABLE} WHERE key IN (
+        SELECT key FROM {TABLE}
+        WHERE window_ends <= {NOW} AND key <> ALL(%(keys)s::text[])
+        ORDER BY window_ends
+        LIMIT {SWEEP_PER_HIT}
+        FOR UPDATE SKIP LOCKED
+    )
+)
+INSERT INTO {TABLE} AS counter (key, hits, window_ends)
+SELECT key, 1, {NOW} + make_interval(secs => %(window)s) FROM unnest(%(keys)s::text[]) AS key
+ON CONFLICT (key) DO UPDATE SET
+    hits = CASE WHEN counter.window_ends <= {NOW} THEN 1 ELSE counter.hits + 1 END,
+    window_ends = CASE WHEN counter.window_ends <= {NOW}
+                       THEN EXCLUDED.window_ends ELSE counter.window_ends END
+RETURNING key, hits, GREATEST(0, CEIL(EXTRACT(EPOCH FROM counter.window_ends - {NOW})))::int
+"""  # noqa: S608 - the table name is ours; values are parameters
 
 
 @dataclass(frozen=True)
@@ -80,10 +97,8 @@ class Throttle:
         """
         keys = {subject_key(self.scope, kind, value): kind for kind, value in subjects.items()}
         with connection.cursor() as cursor:
-            cursor.execute(HIT_SQL, [self.config["window"], list(keys)])
+            cursor.execute(HIT_SQL, {"window": self.config["window"], "keys": list(keys)})
             rows = cursor.fetchall()
-            if random.random() < PURGE_CHANCE:  # noqa: S311 - not for security
-                purge_expired()
         exceeded = [retry for key, hits, retry in rows if hits > self.config["limits"][keys[key]]]
         return Verdict(blocked=bool(exceeded), retry_after=max(exceeded, default=0))
 
@@ -99,8 +114,9 @@ class Throttle:
 
 
 def purge_expired():
+    """Delete every counter whose window has passed."""
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {TABLE} WHERE window_ends <= now()")  # noqa: S608
+        cursor.execute(f"DELETE FROM {TABLE} WHERE window_ends <= {NOW}")  # noqa: S608
 
 
 def client_address(request):

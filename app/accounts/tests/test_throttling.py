@@ -2,12 +2,12 @@ from datetime import timedelta
 
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
+from django.db.models.functions import Now
 from django.test import TestCase, override_settings
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import ThrottleCounter, User
-from accounts.throttling import login_throttle, purge_expired
+from accounts.throttling import SWEEP_PER_HIT, login_throttle, purge_expired
 
 PASSWORD = "a-long-unusual-passphrase"
 THROTTLES = {
@@ -17,8 +17,10 @@ THROTTLES = {
 
 
 def let_the_window_pass():
-    """Move every window into the past, as the clock would."""
-    ThrottleCounter.objects.update(window_ends=timezone.now() - timedelta(seconds=1))
+    """Move every window into the past, as the clock would: by the clock the
+    throttle reads (the database's ``statement_timestamp()``, which Django's
+    ``Now()`` is), never Python's."""
+    ThrottleCounter.objects.update(window_ends=Now() - timedelta(seconds=1))
 
 
 @override_settings(THROTTLES=THROTTLES)
@@ -110,9 +112,25 @@ class LoginThrottleTests(TestCase):
         purge_expired()
         self.assertFalse(ThrottleCounter.objects.exists())
 
-    def test_a_hit_counts_every_subject_in_one_statement(self):
+    def test_a_hit_counts_every_subject_and_sweeps_in_one_statement(self):
         with self.assertNumQueries(1):
             login_throttle.hit(account="user:1", address="192.0.2.1")
+
+    def test_a_hit_sweeps_away_a_bounded_number_of_expired_counters(self):
+        for n in range(SWEEP_PER_HIT + 5):
+            login_throttle.hit(account=f"sprayed-{n}")
+        let_the_window_pass()
+        login_throttle.hit(account="someone", address="192.0.2.1")
+        self.assertEqual(ThrottleCounter.objects.filter(window_ends__lte=Now()).count(), 5)
+        self.assertEqual(ThrottleCounter.objects.filter(window_ends__gt=Now()).count(), 2)
+
+    def test_a_hit_on_an_expired_counter_starts_a_new_window_not_a_sweep(self):
+        for _ in range(4):
+            login_throttle.hit(account="ada")
+        let_the_window_pass()
+        self.assertFalse(login_throttle.hit(account="ada").blocked)
+        (counter,) = ThrottleCounter.objects.all()
+        self.assertEqual(counter.hits, 1)
 
 
 @override_settings(THROTTLES=THROTTLES)
