@@ -5,7 +5,6 @@ import functools
 import http.cookiejar
 import json
 import os
-import re
 import resource
 import shutil
 import socket
@@ -18,6 +17,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from accounts.tests.factories import csrf_token_in
 from tests import dockerfiles
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -134,7 +134,7 @@ class FormClient:
         status, _, page = self.request(path, headers=headers)
         if status != 200:
             raise AssertionError(f"GET {path} answered {status}")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        token = csrf_token_in(page)
         return self.request(path, {**data, "csrfmiddlewaretoken": token}, headers=headers)
 
 

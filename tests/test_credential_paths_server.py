@@ -7,6 +7,7 @@ import threading
 from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
+from accounts.tests.factories import csrf_token_in
 from tests.support import FormClient, LiveServerMixin, manage, server_environment, sign_up
 
 PASSWORD = "server-long-unusual-passphrase"
@@ -94,7 +95,7 @@ class PlantedNextLinksOnTheServerTests(ServerMixin, TransactionTestCase):
     def test_logout_with_next_at_itself_goes_home(self):
         client = self.signed_up_client("ada")
         _, _, page = client.request("/accounts/profile/")
-        token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+        token = csrf_token_in(page)
         status, headers, _ = client.request(
             "/accounts/logout/?next=/accounts/logout/", {"csrfmiddlewaretoken": token}
         )
@@ -117,7 +118,7 @@ class PasswordHashingBoundOnTheServerTests(ServerMixin, TransactionTestCase):
         for _ in range(8):
             client = FormClient(self.server.url)
             _, _, page = client.request("/accounts/login/")
-            token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+            token = csrf_token_in(page)
             logins.append((client, token))
         start = threading.Barrier(len(logins) + 1)
         answers = []

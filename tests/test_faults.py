@@ -20,6 +20,7 @@ import psycopg
 from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
+from accounts.tests.factories import csrf_token_in
 from ops import health
 from tests import support
 from tests.postgres_instance import PostgresInstance
@@ -226,7 +227,7 @@ def open_login_in_flight(server):
     """A login POST whose body is half sent: accepted, not yet complete."""
     client = FormClient(server.url)
     _, _, page = client.request("/accounts/login/")
-    token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    token = csrf_token_in(page)
     cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
     body = f"username=nobody&password=wrong&csrfmiddlewaretoken={token}".encode()
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)

@@ -1,7 +1,6 @@
 """On SIGTERM, uvicorn (with the image's flags) stops taking connections,
 lets the request in flight finish, and exits 0."""
 
-import re
 import signal
 import socket
 import tempfile
@@ -12,6 +11,7 @@ from pathlib import Path
 from django.db import connection
 from django.test import TransactionTestCase
 
+from accounts.tests.factories import csrf_token_in
 from tests.support import FormClient, Server, server_environment
 
 
@@ -29,7 +29,7 @@ class GracefulShutdownTests(TransactionTestCase):
         """Open a login POST whose body is only half sent: a request in flight."""
         client = FormClient(self.server.url)
         _, _, page = client.request("/accounts/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        token = csrf_token_in(page)
         cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
         body = urllib.parse.urlencode(
             {"username": "nobody", "password": "wrong", "csrfmiddlewaretoken": token}

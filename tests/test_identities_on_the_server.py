@@ -12,6 +12,7 @@ import threading
 from django.test import TransactionTestCase
 
 from accounts.models import User
+from accounts.tests.factories import csrf_token_in
 from accounts.tests.spellings import (
     EMAIL,
     EMAIL_SPELLINGS,
@@ -39,7 +40,7 @@ TAKEN = re.compile(r"already exists|was taken a moment ago")
 
 
 def token(page):
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    return csrf_token_in(page)
 
 
 def signup_data(username, email):

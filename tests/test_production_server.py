@@ -6,13 +6,17 @@ X-Forwarded-Proto: https, as a load balancer does."""
 import json
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 from django.db import connection
 from django.test import TransactionTestCase
 
-from tests.support import Server, get, server_environment
+from accounts.models import User
+from accounts.tests.factories import PASSWORD, csrf_token_in
+from tests.support import NoRedirect, Server, get, server_environment
 
 HOST = "shop.example.com"
 HTTPS = {"Host": HOST, "X-Forwarded-Proto": "https"}
@@ -73,11 +77,78 @@ class ProductionServerTests(TransactionTestCase):
         self.assertEqual(policy["form-action"], "'self'")
         self.assertNotIn("unsafe-inline", headers["Content-Security-Policy"])
 
-    def test_cookies_are_secure_and_same_site_lax(self):
+    def form_page(self, path):
+        """GET a form page over HTTPS; return (its CSRF token, the Cookie
+        header a browser would send back)."""
+        status, headers, page = self.get(path, **HTTPS)
+        self.assertEqual(status, 200, self.server.output())
+        cookies = SimpleCookie()
+        for header in headers.get_all("Set-Cookie"):
+            cookies.load(header)
+        return csrf_token_in(page.decode()), cookies.output(attrs=[], header="", sep=";")
+
+    def send(self, method, path, fields, cookie, origin=f"https://{HOST}"):
+        """Send a form as a browser would, from ``origin``."""
+        request = urllib.request.Request(
+            self.server.url + path,
+            data=urllib.parse.urlencode(fields).encode(),
+            method=method,
+            headers={**HTTPS, "Cookie": cookie, "Origin": origin},
+        )
+        opener = urllib.request.build_opener(NoRedirect())
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def cookie_attributes(self, headers, name):
+        (header,) = [c for c in headers.get_all("Set-Cookie") if c.startswith(f"{name}=")]
+        return {part.strip().split("=")[0].lower() for part in header.split(";")[1:]}, header
+
+    def test_the_csrf_cookie_is_secure_and_same_site_lax(self):
         _, headers, _ = self.get("/accounts/login/", **HTTPS)
-        (cookie,) = [c for c in headers.get_all("Set-Cookie") if c.startswith("csrftoken=")]
-        self.assertIn("Secure", cookie)
-        self.assertIn("SameSite=Lax", cookie)
+        attributes, header = self.cookie_attributes(headers, "csrftoken")
+        self.assertLessEqual({"secure", "samesite"}, attributes)
+        self.assertIn("SameSite=Lax", header)
+
+    def test_the_session_cookie_is_http_only_secure_and_same_site_lax(self):
+        token, cookie = self.form_page("/accounts/signup/")
+        fields = {
+            "username": "ada",
+            "email": "ada@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "csrfmiddlewaretoken": token,
+        }
+        status, headers, _ = self.send("POST", "/accounts/signup/", fields, cookie)
+        self.assertEqual(status, 302, self.server.output())
+        attributes, header = self.cookie_attributes(headers, "sessionid")
+        self.assertLessEqual({"httponly", "secure", "samesite"}, attributes)
+        self.assertIn("SameSite=Lax", header)
+
+    def test_a_signup_without_its_csrf_token_is_refused_on_every_unsafe_method(self):
+        token, cookie = self.form_page("/accounts/signup/")
+        fields = {
+            "username": "mallory",
+            "email": "mallory@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        }
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            with self.subTest(method=method):
+                status, _, body = self.send(method, "/accounts/signup/", fields, cookie)
+                self.assertEqual(status, 403, body[:300])
+                self.assertIn(b"This form has expired", body)
+        self.assertFalse(User.objects.filter(username="mallory").exists())
+        fields["csrfmiddlewaretoken"] = token
+        status, _, _ = self.send(
+            "POST", "/accounts/signup/", fields, cookie, "https://evil.example"
+        )
+        self.assertEqual(status, 403)
+        status, _, _ = self.send("POST", "/accounts/signup/", fields, cookie)
+        self.assertEqual(status, 302, self.server.output())
+        self.assertTrue(User.objects.filter(username="mallory").exists())
 
     def test_probes_with_a_pod_ip_over_plain_http_get_answers(self):
         status, _, body = self.get("/healthz", Host=POD_IP)

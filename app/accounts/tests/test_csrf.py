@@ -1,11 +1,10 @@
 """CSRF protection proven: every POST form fails without its token, works with it."""
 
-import re
-
 from django.test import Client, TestCase
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.tests.factories import csrf_token_in
 
 PASSWORD = "a-long-unusual-passphrase"
 NEW_PASSWORD = "another-long-unusual-passphrase"
@@ -24,7 +23,7 @@ class CsrfTests(TestCase):
     def token_from(self, url):
         page = self.client.get(url)
         self.assertEqual(page.status_code, 200)
-        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+        return csrf_token_in(page.content.decode())
 
     def assertCsrfProtected(self, url, data, expected_status):
         refused = self.client.post(url, data)

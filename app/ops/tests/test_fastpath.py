@@ -4,85 +4,17 @@ messages."""
 
 import asyncio
 import json
-import re
-from http.cookies import SimpleCookie
 from importlib.metadata import version
 
 import asgiref
 import django
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.test import TransactionTestCase, override_settings
 
 from ops import fastpath
+from ops.tests.asgi import AsgiClient, production_handler, run
 
-# The handler config.asgi serves, made here: the tests run without ALLOWED_HOSTS,
-# which the server's entry point requires.
-django_application = fastpath.ASGIHandler()
-
-
-class AsgiClient:
-    """Sends requests to an ASGI app and keeps its cookies, like a browser."""
-
-    def __init__(self, app):
-        self.app = app
-        self.cookies = {}
-
-    async def request(self, method, path, body=b"", headers=()):
-        path, _, query = path.partition("?")
-        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": [
-                (b"host", b"testserver"),
-                (b"cookie", cookie.encode()),
-                *[(k.encode(), v.encode()) for k, v in headers],
-            ],
-            "client": ("127.0.0.1", 40000),
-            "server": ("testserver", 80),
-        }
-        incoming = [{"type": "http.request", "body": body, "more_body": False}]
-        sent = []
-
-        async def receive():
-            if incoming:
-                return incoming.pop(0)
-            await asyncio.Event().wait()  # the client never hangs up first
-            return None
-
-        async def send(message):
-            sent.append(message)
-
-        await self.app(scope, receive, send)
-        start = sent[0]
-        for key, value in start["headers"]:
-            if key.lower() == b"set-cookie":
-                for name, morsel in SimpleCookie(value.decode()).items():
-                    if morsel.value and morsel["max-age"] != "0":
-                        self.cookies[name] = morsel.value
-                    else:
-                        self.cookies.pop(name, None)
-        body = b"".join(m.get("body", b"") for m in sent[1:]).decode()
-        return start["status"], body
-
-    def __getattr__(self, method):
-        async def call(path, **kwargs):
-            return await self.request(method.upper(), path, **kwargs)
-
-        return call
-
-
-def run(scenario):
-    """Run an async scenario to its end, on an event loop of its own."""
-    return async_to_sync(scenario)()
+django_application = production_handler()
 
 
 class VersionTests(TransactionTestCase):
@@ -118,24 +50,6 @@ class BehaviourTests(TransactionTestCase):
             return await self.client.get("/t/session-get/")
 
         self.assertEqual(run(scenario), (200, "42"))
-
-    def test_csrf_is_enforced_on_unsafe_methods(self):
-        async def scenario():
-            refused = await self.client.post(
-                "/accounts/login/",
-                body=b"username=a&password=b",
-                headers=[("content-type", "application/x-www-form-urlencoded")],
-            )
-            _, page = await self.client.get("/accounts/login/")
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-            accepted = await self.client.post(
-                "/accounts/login/",
-                body=f"username=a&password=b&csrfmiddlewaretoken={token}".encode(),
-                headers=[("content-type", "application/x-www-form-urlencoded")],
-            )
-            return refused[0], accepted[0]
-
-        self.assertEqual(run(scenario), (403, 200))
 
     def test_messages_are_shown_once(self):
         async def scenario():

@@ -46,6 +46,11 @@ async def orm_on_the_loop(request):
     return HttpResponse("allowed")
 
 
+def any_method(request):
+    """A view with no CSRF decorator of its own, for every method."""
+    return HttpResponse(f"{request.method} done")
+
+
 def who_serves(request):
     """Which thread and which database connection serve this request, when."""
     started = time.monotonic()
@@ -72,5 +77,6 @@ urlpatterns = [
     path("t/message-add/", message_add),
     path("t/orm-on-the-loop/", orm_on_the_loop),
     path("t/who/", who_serves),
+    path("t/any-method/", any_method),
     *site_urlpatterns,
 ]

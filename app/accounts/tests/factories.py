@@ -1,0 +1,17 @@
+"""What the tests of accounts share: the passwords they use, and how a
+browser finds the CSRF token in a form page."""
+
+import re
+
+PASSWORD = "a-long-unusual-passphrase"
+NEW_PASSWORD = "another-long-unusual-passphrase"
+
+_CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def csrf_token_in(page):
+    """The CSRF token of the form in ``page`` (HTML text)."""
+    found = _CSRF_FIELD.search(page)
+    if found is None:
+        raise AssertionError("the page holds no form with a CSRF token")
+    return found.group(1)
