@@ -15,7 +15,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
+
+import psycopg
 
 from accounts.tests.factories import csrf_token_in
 from tests import dockerfiles
@@ -89,6 +92,35 @@ def database_url(settings_dict):
     host = settings_dict["HOST"] or "127.0.0.1"
     port = settings_dict["PORT"] or 5432
     return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
+
+
+class ScratchDatabase:
+    """An empty database of a test's own on the tests' PostgreSQL server,
+    dropped (with any connection left to it) when the test ends."""
+
+    def __init__(self, testcase, prefix="test_scratch"):
+        from django.db import connection
+
+        settings_dict = connection.settings_dict
+        self.name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        self.server_url = database_url({**settings_dict, "NAME": "postgres"})
+        self.url = database_url({**settings_dict, "NAME": self.name})
+        with psycopg.connect(self.server_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{self.name}"')
+        testcase.addCleanup(self.drop)
+
+    def drop(self):
+        with psycopg.connect(self.server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def connections_named(application_name, settings_dict):
+    """How many connections with this application_name the server has now."""
+    with psycopg.connect(database_url({**settings_dict, "NAME": "postgres"})) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+            [application_name],
+        ).fetchone()[0]
 
 
 def free_port():

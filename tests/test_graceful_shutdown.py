@@ -1,18 +1,27 @@
-"""On SIGTERM, uvicorn (with the image's flags) stops taking connections,
-lets the request in flight finish, and exits 0."""
+"""On SIGTERM, the server (the image's command) stops taking connections,
+lets the request in flight finish, closes every database connection it
+opened, and exits 0."""
 
 import signal
 import socket
 import tempfile
 import time
 import urllib.parse
+import uuid
 from pathlib import Path
 
 from django.db import connection
 from django.test import TransactionTestCase
 
 from accounts.tests.factories import csrf_token_in
-from tests.support import FormClient, Server, server_environment
+from tests.support import (
+    PRODUCTION_COMMAND,
+    FormClient,
+    Server,
+    connections_named,
+    get,
+    server_environment,
+)
 
 
 class GracefulShutdownTests(TransactionTestCase):
@@ -67,3 +76,41 @@ class GracefulShutdownTests(TransactionTestCase):
         self.assertTrue(response.startswith(b"HTTP/1.1 200 "), response[:200])
         self.assertIn(b"did not match", response)
         self.assertEqual(self.server.process.wait(timeout=20), 0, self.server.output())
+
+
+# The image's command, with one change: when the server has stopped, the
+# process prints "stopped" and stays alive, so that a test can look at the
+# connections it left on the database server (an exit would drop them all).
+assert PRODUCTION_COMMAND[1:3] == ["-m", "ops.server"], PRODUCTION_COMMAND
+LINGERING_COMMAND = [
+    PRODUCTION_COMMAND[0],
+    "-c",
+    "import sys, time; from ops import server; server.main(sys.argv[1:]); "
+    "print('stopped', flush=True); time.sleep(120)",
+    *PRODUCTION_COMMAND[3:],
+]
+
+
+class ConnectionsClosedAtShutdownTests(TransactionTestCase):
+    def test_every_pool_the_server_opened_is_closed_when_it_stops(self):
+        name = f"shutdown-{uuid.uuid4().hex[:8]}"
+        settings_dict = connection.settings_dict
+        env = server_environment(
+            settings_dict, DATABASE_APPLICATION_NAME=name, DATABASE_POOL_MIN_SIZE="1"
+        )
+        workdir = tempfile.TemporaryDirectory(prefix="pools-at-shutdown-")
+        self.addCleanup(workdir.cleanup)
+        server = Server(env, command=LINGERING_COMMAND).start(Path(workdir.name) / "server.log")
+        self.addCleanup(server.process.wait)
+        self.addCleanup(server.process.kill)
+        # /readyz uses both pools: the event loop's (the database check) and
+        # Django's (the migration check, in a thread).
+        self.assertEqual(get(server.url + "/readyz")[0], 200, server.output())
+        self.assertGreaterEqual(connections_named(name, settings_dict), 2)
+
+        server.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while "stopped" not in server.output().splitlines() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertIn("stopped", server.output().splitlines(), server.output())
+        self.assertEqual(connections_named(name, settings_dict), 0)

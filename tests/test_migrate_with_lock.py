@@ -3,14 +3,12 @@ succeed, one applies the migrations, the other waits and finds nothing to do."""
 
 import subprocess
 import time
-import uuid
 
 import psycopg
-from django.db import connection
 from django.test import SimpleTestCase
 
 from ops.management.commands.migrate_with_lock import LOCK_KEY
-from tests.support import APP_DIR, PYTHON, database_url, environment
+from tests.support import APP_DIR, PYTHON, ScratchDatabase, environment
 
 
 def waiting_for_the_lock(conn):
@@ -22,17 +20,7 @@ def waiting_for_the_lock(conn):
 
 class MigrateWithLockTests(SimpleTestCase):
     def setUp(self):
-        settings_dict = connection.settings_dict
-        self.name = f"test_migrate_lock_{uuid.uuid4().hex[:8]}"
-        self.server_url = database_url({**settings_dict, "NAME": "postgres"})
-        with psycopg.connect(self.server_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{self.name}"')
-        self.addCleanup(self.drop_database)
-        self.url = database_url({**settings_dict, "NAME": self.name})
-
-    def drop_database(self):
-        with psycopg.connect(self.server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.url = ScratchDatabase(self, prefix="test_migrate_lock").url
 
     def start_migration(self):
         return subprocess.Popen(

@@ -10,7 +10,15 @@ from pathlib import Path
 from django.db import connection
 from django.test import SimpleTestCase, override_settings
 
-from tests.support import FormClient, Server, database_url, server_environment
+from tests.support import (
+    FormClient,
+    ScratchDatabase,
+    Server,
+    database_url,
+    get,
+    manage,
+    server_environment,
+)
 
 
 class DatabaseOutOfReachTests(SimpleTestCase):
@@ -67,6 +75,33 @@ class DatabaseOutOfReachTests(SimpleTestCase):
             "the 503 was not logged with its request id and traceback",
         )
         self.assertNotIn("hunter2", self.server.output())
+
+
+class UnappliedMigrationTests(SimpleTestCase):
+    """A release whose migrations have not all run gets no traffic: the real
+    server's /readyz (the check on the event loop) says how many are missing,
+    and turns ready once they are applied, without a restart."""
+
+    def test_readyz_answers_503_until_every_migration_is_applied(self):
+        env = server_environment(connection.settings_dict, DATABASE_URL=ScratchDatabase(self).url)
+        partly = manage("migrate", "accounts", "0002", "--noinput", env=env)
+        self.assertEqual(partly.returncode, 0, partly.stderr)
+        workdir = tempfile.TemporaryDirectory(prefix="unapplied-migration-")
+        self.addCleanup(workdir.cleanup)
+        server = Server(env).start(Path(workdir.name) / "server.log")
+        self.addCleanup(server.stop)
+
+        status, _, body = get(server.url + "/readyz")
+        self.assertEqual(status, 503, body)
+        answer = json.loads(body)
+        self.assertEqual(answer["checks"]["database"], "ok")
+        self.assertRegex(answer["checks"]["migrations"], r"^[1-9][0-9]* unapplied$")
+
+        rest = manage("migrate", "--noinput", env=env)
+        self.assertEqual(rest.returncode, 0, rest.stderr)
+        status, _, body = get(server.url + "/readyz")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["checks"], {"database": "ok", "migrations": "ok"})
 
 
 NOT_READY = {
