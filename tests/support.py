@@ -114,9 +114,10 @@ class ScratchDatabase:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-def connections_named(application_name, settings_dict):
-    """How many connections with this application_name the server has now."""
-    with psycopg.connect(database_url({**settings_dict, "NAME": "postgres"})) as conn:
+def connections_named(application_name, url):
+    """How many connections with this application_name the PostgreSQL server
+    at ``url`` (any of its databases) has now. Raises when it cannot tell."""
+    with psycopg.connect(url, connect_timeout=5) as conn:
         return conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
             [application_name],

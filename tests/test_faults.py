@@ -24,9 +24,17 @@ from accounts.tests.factories import csrf_token_in
 from ops import health
 from tests import support
 from tests.postgres_instance import PostgresInstance
-from tests.support import FormClient, Server, database_url, manage, server_environment
+from tests.support import (
+    FormClient,
+    Server,
+    connections_named,
+    database_url,
+    manage,
+    server_environment,
+)
 
 PASSWORD = "fault-long-unusual-passphrase"
+APPLICATION_NAME = "fault-test"  # how the service's connections are told apart
 PLAIN_HTTP = {
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
@@ -96,7 +104,7 @@ class PrivatePostgresMixin:
         cls.env = server_environment(
             connection.settings_dict,
             DATABASE_URL=cls.postgres.url(),
-            DATABASE_APPLICATION_NAME="fault-test",
+            DATABASE_APPLICATION_NAME=APPLICATION_NAME,
             DATABASE_POOL_MIN_SIZE="1",
             DATABASE_POOL_MAX_SIZE="4",
             DATABASE_POOL_TIMEOUT="2",
@@ -116,13 +124,8 @@ class PrivatePostgresMixin:
         return server
 
     def connections_of_the_service(self):
-        try:
-            with psycopg.connect(self.postgres.url(), connect_timeout=1) as conn:
-                return conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fault-test'"
-                ).fetchone()[0]
-        except psycopg.Error:
-            return 0
+        """Asked only while PostgreSQL is up: a probe that fails is a failure."""
+        return connections_named(APPLICATION_NAME, self.postgres.url())
 
 
 class PostgresRestartTests(PrivatePostgresMixin, SimpleTestCase):

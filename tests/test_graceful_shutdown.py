@@ -19,6 +19,7 @@ from tests.support import (
     FormClient,
     Server,
     connections_named,
+    database_url,
     get,
     server_environment,
 )
@@ -94,10 +95,10 @@ LINGERING_COMMAND = [
 class ConnectionsClosedAtShutdownTests(TransactionTestCase):
     def test_every_pool_the_server_opened_is_closed_when_it_stops(self):
         name = f"shutdown-{uuid.uuid4().hex[:8]}"
-        settings_dict = connection.settings_dict
         env = server_environment(
-            settings_dict, DATABASE_APPLICATION_NAME=name, DATABASE_POOL_MIN_SIZE="1"
+            connection.settings_dict, DATABASE_APPLICATION_NAME=name, DATABASE_POOL_MIN_SIZE="1"
         )
+        postgres = database_url(connection.settings_dict)
         workdir = tempfile.TemporaryDirectory(prefix="pools-at-shutdown-")
         self.addCleanup(workdir.cleanup)
         server = Server(env, command=LINGERING_COMMAND).start(Path(workdir.name) / "server.log")
@@ -106,11 +107,11 @@ class ConnectionsClosedAtShutdownTests(TransactionTestCase):
         # /readyz uses both pools: the event loop's (the database check) and
         # Django's (the migration check, in a thread).
         self.assertEqual(get(server.url + "/readyz")[0], 200, server.output())
-        self.assertGreaterEqual(connections_named(name, settings_dict), 2)
+        self.assertGreaterEqual(connections_named(name, postgres), 2)
 
         server.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 30
         while "stopped" not in server.output().splitlines() and time.monotonic() < deadline:
             time.sleep(0.1)
         self.assertIn("stopped", server.output().splitlines(), server.output())
-        self.assertEqual(connections_named(name, settings_dict), 0)
+        self.assertEqual(connections_named(name, postgres), 0)

@@ -40,9 +40,6 @@ class UserModelTests(TestCase):
         with self.assertRaisesMessage(ValueError, "Users must have an email address."):
             User.objects.create_user(username="noemail", email="", password="x")
 
-    def test_createsuperuser_asks_for_the_email(self):
-        self.assertIn("email", User.REQUIRED_FIELDS)
-
     def test_the_database_refuses_a_blank_email(self):
         with self.assertRaises(IntegrityError), transaction.atomic():
             User.objects.create(username="blank", email="")

@@ -2,14 +2,15 @@ import re
 from datetime import datetime, timedelta
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
-from django.test import Client, TestCase, override_settings
+from django.test import Client, TestCase
 from django.urls import reverse
-from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
+from tests.support import environment, manage
 
 PASSWORD = "a-long-unusual-passphrase"
 NEW_PASSWORD = "another-long-unusual-passphrase"
@@ -103,22 +104,37 @@ class PasswordResetTests(TestCase):
         self.assertFalse(again.context["validlink"])
         self.assertContains(again, "This link no longer works")
 
-    def test_an_expired_link_is_refused(self):
-        token = default_token_generator.make_token(self.user)
-        uid = urlsafe_base64_encode(str(self.user.pk).encode())
-        link = reverse("password_reset_confirm", args=[uid, token])
-        later = datetime.now() + timedelta(hours=1, seconds=1)
+    def open_link_after(self, link, seconds):
+        """Open the emailed link as if ``seconds`` had passed since it was sent."""
+        later = datetime.now() + timedelta(seconds=seconds)
         with mock.patch.object(default_token_generator, "_now", return_value=later):
-            response = self.client.get(link, follow=True)
-        self.assertFalse(response.context["validlink"])
-        self.assertContains(response, "This link no longer works")
+            return Client().get(link, follow=True)
 
-    @override_settings(PASSWORD_RESET_TIMEOUT=7200)
-    def test_the_timeout_comes_from_the_setting(self):
-        token = default_token_generator.make_token(self.user)
-        later = datetime.now() + timedelta(hours=1, seconds=1)
-        with mock.patch.object(default_token_generator, "_now", return_value=later):
-            self.assertTrue(default_token_generator.check_token(self.user, token))
+    def test_the_emailed_link_works_for_the_configured_timeout_and_no_longer(self):
+        self.request_reset("ada@example.com")
+        link = self.link_from_the_email()
+        timeout = settings.PASSWORD_RESET_TIMEOUT
+        self.assertTrue(self.open_link_after(link, timeout - 2).context["validlink"])
+        expired = self.open_link_after(link, timeout + 2)
+        self.assertFalse(expired.context["validlink"])
+        self.assertContains(expired, "This link no longer works")
+
+    def test_the_timeout_is_read_from_the_environment(self):
+        show = "from django.conf import settings; print(settings.PASSWORD_RESET_TIMEOUT)"
+        for value in ("120", "7200"):
+            with self.subTest(value):
+                shown = manage(
+                    "shell",
+                    "--no-imports",
+                    "-c",
+                    show,
+                    env=environment(PASSWORD_RESET_TIMEOUT=value),
+                )
+                self.assertEqual(shown.stdout.strip(), value, shown.stderr)
+        default = manage(
+            "shell", "--no-imports", "-c", show, env=environment(unset=["PASSWORD_RESET_TIMEOUT"])
+        )
+        self.assertEqual(default.stdout.strip(), "3600", default.stderr)
 
     def test_after_a_reset_the_user_logs_in_with_the_new_password(self):
         self.request_reset("ada@example.com")

@@ -8,6 +8,14 @@ class EnvTests(SimpleTestCase):
         env = Env({"A": "TRUE", "B": "off", "C": "1"})
         self.assertEqual([env.bool("A"), env.bool("B"), env.bool("C")], [True, False, True])
 
+    def test_a_word_that_is_not_a_boolean_is_refused_naming_the_variable(self):
+        for value in ("maybe", "2", "-1", "tru", "enabled", "yes please", "0.0"):
+            with (
+                self.subTest(value),
+                self.assertRaisesMessage(ConfigError, "DEBUG is not a boolean"),
+            ):
+                Env({"DEBUG": value}).bool("DEBUG", default=False)
+
     def test_unset_or_blank_values_take_the_default(self):
         env = Env({"BLANK": "  "})
         self.assertFalse(env.bool("BLANK", default=False))
