@@ -51,6 +51,10 @@ class IdentitiesOnTheServerTests(LiveServerMixin, TransactionTestCase):
     server_env = ENV
     collect_mail = True
 
+    def setUp(self):
+        for sent in self.mail_dir.iterdir():  # each test reads only its own mail
+            sent.unlink()
+
     def race(self, forms):
         """POST every signup form at once, each from its own client that has
         fetched the page first; return the (status, page) of each."""
@@ -118,3 +122,16 @@ class IdentitiesOnTheServerTests(LiveServerMixin, TransactionTestCase):
         mails = "".join(path.read_text() for path in self.mail_dir.iterdir())
         recipients = re.findall(r"^To: (.*)$", mails, flags=re.MULTILINE)
         self.assertEqual(recipients, ["kate@xn--bcher-kva.example"] * RESET_LIMIT)
+
+    def test_a_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(self):
+        self.sign_up_kate()
+        answers = []
+        for email in (EMAIL, "nobody@example.com"):
+            client = FormClient(self.server.url)
+            status, headers, _ = client.submit("/accounts/password_reset/", {"email": email})
+            done = client.request(headers["Location"])
+            answers.append((status, headers["Location"], done[0], done[2]))
+        self.assertEqual(answers[0], answers[1])
+        mails = [path.read_text() for path in self.mail_dir.iterdir()]
+        self.assertEqual(len(mails), 1)
+        self.assertIn("To: kate@xn--bcher-kva.example", mails[0])
