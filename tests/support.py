@@ -146,16 +146,25 @@ class FormClient:
     """A cookie-keeping HTTP client that fills forms the way a browser does:
     it reads the CSRF token from the page and posts it back."""
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, context=None):
         self.base_url = base_url
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect()
+            urllib.request.HTTPCookieProcessor(self.cookies),
+            urllib.request.HTTPSHandler(context=context),  # which CAs to trust
+            NoRedirect(),
         )
 
     def request(self, path, data=None, headers=None):
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base_url + path, data=body, headers=headers or {})
+        headers = dict(headers or {})
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
+            # A browser names the page's origin on every POST (over HTTPS,
+            # Django's CSRF check requires it or a Referer).
+            scheme, netloc = urllib.parse.urlsplit(self.base_url)[:2]
+            headers.setdefault("Origin", f"{scheme}://{headers.get('Host', netloc)}")
+        request = urllib.request.Request(self.base_url + path, data=body, headers=headers)
         try:
             with self.opener.open(request, timeout=10) as response:
                 return response.status, response.headers, response.read().decode()
@@ -171,10 +180,10 @@ class FormClient:
         return self.request(path, {**data, "csrfmiddlewaretoken": token}, headers=headers)
 
 
-def sign_up(url, username, password):
+def sign_up(url, username, password, context=None):
     """Sign up through the form, as a browser would; return (status, Location,
     the client's cookies as a Cookie header)."""
-    client = FormClient(url)
+    client = FormClient(url, context=context)
     status, headers, _ = client.submit(
         "/accounts/signup/",
         {

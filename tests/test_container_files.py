@@ -97,6 +97,30 @@ class ComposeFileTests(SimpleTestCase):
         )
         self.assertEqual(services["migrate"]["command"][-2:], ["migrate_with_lock", "--noinput"])
 
+    def test_the_proxy_and_the_backup_are_locked_down(self):
+        services = dockerfiles.compose("prod")["services"]
+        self.assertRegex(services["proxy"]["image"], r"^caddy:2\.\d+$")
+        self.assertEqual(services["backup"]["image"], services["db"]["image"])
+        for name in ("proxy", "backup"):
+            service = services[name]
+            with self.subTest(name):
+                self.assertTrue(service["read_only"])
+                self.assertEqual(service["cap_drop"], ["ALL"])
+                self.assertEqual(service["security_opt"], ["no-new-privileges:true"])
+                self.assertEqual(service["restart"], "unless-stopped")
+                self.assertLessEqual(
+                    {"cpus", "memory"}, set(service["deploy"]["resources"]["limits"])
+                )
+                self.assertTrue(
+                    all(
+                        volume.endswith(":ro")
+                        for volume in service["volumes"]
+                        if volume.startswith("./")
+                    )
+                )
+        self.assertEqual(services["proxy"].get("cap_add"), ["NET_BIND_SERVICE"])
+        self.assertEqual(services["proxy"]["depends_on"]["web"], {"condition": "service_healthy"})
+
     def test_the_dev_web_service_mounts_the_source_and_waits_for_the_database(self):
         web = dockerfiles.compose("dev")["services"]["web"]
         self.assertEqual(web["build"]["target"], "dev")

@@ -5,10 +5,13 @@ that the dev test can edit a template), on a free port of 127.0.0.1. Without a
 Docker engine these tests fail and say so: see the README's "Tests".
 """
 
+import http.client
 import json
 import re
 import secrets
 import shutil
+import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -32,6 +35,8 @@ COPIED = [
     "compose.prod.yaml",
 ]
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "staticfiles")
+# Where Caddy keeps its local CA's root certificate (in the caddy-data volume).
+CADDY_ROOT_CERTIFICATE = "/data/caddy/pki/authorities/local/root.crt"
 
 
 def require_docker_engine():
@@ -58,9 +63,10 @@ def require_docker_engine():
 
 
 class Stack:
-    """One compose project: ``docker compose -p NAME -f FILE`` in a copy of the repo."""
+    """One compose project: ``docker compose -p NAME -f FILE`` in a copy of
+    the repo, with each published port (``port_variables``) on a free one."""
 
-    def __init__(self, compose_file, env):
+    def __init__(self, compose_file, env, port_variables):
         self.workdir = Path(tempfile.mkdtemp(prefix="stack-"))
         for name in COPIED:
             source = REPO_DIR / name
@@ -70,10 +76,16 @@ class Stack:
                 shutil.copy2(source, self.workdir / name)
         self.project = f"djangoship-test-{uuid.uuid4().hex[:8]}"
         self.compose_file = compose_file
-        self.port = free_port()
+        self.ports = {name: free_port() for name in port_variables}
         # The production image gets a tag of its own, not the developer's.
-        self.env = environment(WEB_PORT=str(self.port), IMAGE_TAG=self.project, **env)
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = environment(
+            IMAGE_TAG=self.project, **{k: str(v) for k, v in self.ports.items()}, **env
+        )
+        self.url = None
+        self.tls = None  # the SSL context that trusts the stack's certificate
+
+    def client(self):
+        return FormClient(self.url, context=self.tls)
 
     def compose(self, *args, timeout=600, check=True):
         result = subprocess.run(
@@ -92,14 +104,14 @@ class Stack:
             )
         return result
 
-    def up(self):
-        self.compose("up", "--detach", "--build", "--wait", "--wait-timeout", "180")
+    def up(self, *services):
+        self.compose("up", "--detach", "--build", "--wait", "--wait-timeout", "180", *services)
         return self.first_answer()
 
     def first_answer(self, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            status, _, _ = FormClient(self.url).request("/")
+            status, _, _ = self.client().request("/")
             if status == 200:
                 return status
             time.sleep(0.25)
@@ -125,14 +137,24 @@ class Stack:
         )
         return json.loads(result.stdout)[0]
 
+    def logs(self, service):
+        return self.compose("logs", "--no-color", "--no-log-prefix", service).stdout
 
-def sign_up(url, username):
-    status, location, _ = support.sign_up(url, username, PASSWORD)
+    def json_logs(self, service):
+        lines = []
+        for line in self.logs(service).splitlines():
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+        return lines
+
+
+def sign_up(stack, username):
+    status, location, _ = support.sign_up(stack.url, username, PASSWORD, context=stack.tls)
     return status, location
 
 
-def log_in(url, username):
-    status, headers, _ = FormClient(url).submit(
+def log_in(stack, username):
+    status, headers, _ = stack.client().submit(
         "/accounts/login/", {"username": f"{username}@example.com", "password": PASSWORD}
     )
     return status, headers.get("Location")
@@ -143,14 +165,15 @@ class StackTestsMixin:
 
     compose_file = None
     stack_env = {}
+    port_variables = ()
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         require_docker_engine()
-        cls.stack = Stack(cls.compose_file, cls.stack_env)
+        cls.stack = Stack(cls.compose_file, cls.stack_env, cls.port_variables)
         try:
-            cls.stack.up()
+            cls.start(cls.stack)
         except BaseException:
             cls.stack.remove()
             raise
@@ -161,19 +184,16 @@ class StackTestsMixin:
         super().tearDownClass()
 
     def test_signup_login_and_data_that_survives_down_and_up(self):
-        status, _, _ = FormClient(self.stack.url).request("/")
+        status, _, _ = self.stack.client().request("/")
         self.assertEqual(status, 200)
-        self.assertEqual(sign_up(self.stack.url, "grace"), (302, "/accounts/profile/"))
-        self.assertEqual(log_in(self.stack.url, "grace"), (302, "/accounts/profile/"))
+        self.assertEqual(sign_up(self.stack, "grace"), (302, "/accounts/profile/"))
+        self.assertEqual(log_in(self.stack, "grace"), (302, "/accounts/profile/"))
 
         self.stack.down()
         self.assertEqual(self.stack.up(), 200)
-        self.assertEqual(log_in(self.stack.url, "grace"), (302, "/accounts/profile/"))
+        self.assertEqual(log_in(self.stack, "grace"), (302, "/accounts/profile/"))
 
-    def test_the_server_runs_with_its_request_limits_and_room_for_its_connections(self):
-        with RawConnection(self.stack.port) as raw:
-            raw.send(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 300000000\r\n\r\n")
-            self.assertEqual(raw.response()[0], 413)
+    def test_the_server_has_room_for_its_connections(self):
         limits = self.stack.compose("exec", "-T", "web", "cat", "/proc/1/limits").stdout
         (soft,) = re.findall(r"Max open files\s+(\d+)", limits)
         self.assertGreaterEqual(int(soft), 1000 + 64, limits)
@@ -181,6 +201,17 @@ class StackTestsMixin:
 
 class DevStackTests(StackTestsMixin, SimpleTestCase):
     compose_file = "compose.dev.yaml"
+    port_variables = ("WEB_PORT",)
+
+    @classmethod
+    def start(cls, stack):
+        stack.url = f"http://127.0.0.1:{stack.ports['WEB_PORT']}"
+        stack.up()
+
+    def test_the_server_runs_with_its_request_limits(self):
+        with RawConnection(self.stack.ports["WEB_PORT"]) as raw:
+            raw.send(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 300000000\r\n\r\n")
+            self.assertEqual(raw.response()[0], 413)
 
     def test_a_template_edit_on_the_host_shows_without_a_rebuild(self):
         marker = f"edited-{uuid.uuid4().hex[:8]}"
@@ -190,22 +221,150 @@ class DevStackTests(StackTestsMixin, SimpleTestCase):
         body = ""
         while time.monotonic() < deadline and marker not in body:
             time.sleep(0.5)
-            _, _, body = FormClient(self.stack.url).request("/about/")
+            _, _, body = self.stack.client().request("/about/")
         self.assertIn(marker, body)
 
 
 class ProdStackTests(StackTestsMixin, SimpleTestCase):
+    """compose.prod.yaml as an operator runs it: behind its TLS proxy on
+    Caddy's local CA, with every safeguard of the settings on."""
+
     compose_file = "compose.prod.yaml"
-    # Secrets as an operator would set them; plain HTTP on 127.0.0.1 needs the
-    # HTTPS-only safeguards off (a TLS proxy in front keeps them on).
+    port_variables = ("HTTP_PORT", "HTTPS_PORT")
     stack_env = {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
         "GIT_REVISION": "test-revision",
+        # Short, so that the slow client is dropped within the test.
+        "REQUEST_HEADER_TIMEOUT": "2",
     }
+
+    @classmethod
+    def start(cls, stack):
+        stack.url = f"https://localhost:{stack.ports['HTTPS_PORT']}"
+        stack.compose("up", "--detach", "--build", "--wait", "--wait-timeout", "180")
+        root = stack.workdir / "caddy-root.crt"
+        stack.compose("cp", f"proxy:{CADDY_ROOT_CERTIFICATE}", str(root))
+        stack.tls = ssl.create_default_context(cafile=str(root))
+        assert stack.first_answer() == 200, stack.compose("logs", "--no-color").stdout[-3000:]
+
+    def https(self):
+        return http.client.HTTPSConnection(
+            "localhost", self.stack.ports["HTTPS_PORT"], context=self.stack.tls, timeout=10
+        )
+
+    def test_https_on_the_local_ca_with_the_safeguards_on(self):
+        status, headers, _ = self.stack.client().request("/accounts/login/")
+        self.assertEqual(status, 200)
+        self.assertEqual(
+            headers["Strict-Transport-Security"], "max-age=31536000; includeSubDomains"
+        )
+        self.assertNotIn("Server", headers)
+        (cookie,) = [c for c in headers.get_all("Set-Cookie") if c.startswith("csrftoken=")]
+        self.assertIn("Secure", cookie)
+        web = {e.split("=", 1)[0] for e in self.stack.inspect("web")["Config"]["Env"]}
+        for switch in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+            self.assertNotIn(switch, web, "a safeguard is turned off")
+
+    def test_plain_http_is_redirected_to_https_on_the_published_port(self):
+        http_port, https_port = self.stack.ports["HTTP_PORT"], self.stack.ports["HTTPS_PORT"]
+        status, headers, _ = support.get(f"http://localhost:{http_port}/about/?x=1")
+        self.assertEqual(status, 308)
+        self.assertEqual(headers["Location"], f"https://localhost:{https_port}/about/?x=1")
+
+    def test_web_publishes_no_port_on_the_host(self):
+        ports = self.stack.inspect("web")["NetworkSettings"]["Ports"] or {}
+        self.assertEqual([binding for binding in ports.values() if binding], [])
+
+    def test_a_body_over_the_limit_is_refused_by_the_proxy(self):
+        connection = self.https()
+        connection.putrequest("POST", "/accounts/login/")
+        connection.putheader("Content-Length", "300000000")
+        connection.endheaders()
+        response = connection.getresponse()
+        self.assertEqual(response.status, 413)
+        self.assertIsNone(response.getheader("X-Request-ID"), "the app saw the request")
+        connection.close()
+
+        connection = self.https()
+        connection.request(
+            "POST", "/accounts/login/", body=iter([b"x" * 65536] * 40), encode_chunked=True
+        )
+        self.assertEqual(connection.getresponse().status, 413)
+        connection.close()
+
+    def test_a_slow_client_is_dropped(self):
+        raw = self.stack.tls.wrap_socket(
+            socket.create_connection(("127.0.0.1", self.stack.ports["HTTPS_PORT"]), timeout=10),
+            server_hostname="localhost",
+        )
+        with raw:
+            raw.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n")  # and never the rest
+            started = time.monotonic()
+            try:
+                while raw.recv(65536):
+                    pass
+            except ConnectionResetError:
+                pass
+            waited = time.monotonic() - started
+        # REQUEST_HEADER_TIMEOUT is 2 s here.
+        self.assertGreater(waited, 1.5)
+        self.assertLess(waited, 9, "the connection was not dropped at the header timeout")
+
+    def test_the_app_sees_the_address_the_proxy_saw_never_a_forged_one(self):
+        request_id = f"edge-{uuid.uuid4().hex[:12]}"
+        connection = self.https()
+        connection.request(
+            "GET", "/about/", headers={"X-Forwarded-For": "203.0.113.7", "X-Request-ID": request_id}
+        )
+        self.assertEqual(connection.getresponse().status, 200)
+        connection.close()
+        deadline = time.monotonic() + 10
+        seen = []
+        while time.monotonic() < deadline and not seen:
+            seen = [e for e in self.stack.json_logs("web") if e.get("request_id") == request_id]
+            time.sleep(0.2)
+        (access,) = [e for e in seen if e["logger"] == "ops.access"]
+        (proxied,) = [
+            e
+            for e in self.stack.json_logs("proxy")
+            if e.get("logger") == "http.log.access"
+            and request_id in e["request"]["headers"].get("X-Request-Id", [])
+        ]
+        self.assertEqual(access["client"], proxied["request"]["remote_ip"])
+        proxy_address = self.stack.inspect("proxy")["NetworkSettings"]["Networks"]
+        self.assertNotIn(
+            access["client"], {"203.0.113.7", *(n["IPAddress"] for n in proxy_address.values())}
+        )
+
+    def test_static_files_keep_their_far_future_headers_through_the_proxy(self):
+        _, _, page = self.stack.client().request("/")
+        (stylesheet,) = re.findall(r'href="(/static/[^"]+\.css)"', page)
+        status, headers, _ = self.stack.client().request(stylesheet)
+        self.assertEqual(status, 200)
+        self.assertIn("max-age=315360000", headers["Cache-Control"])
+        self.assertIn("immutable", headers["Cache-Control"])
+
+    def test_a_backup_restores_the_users_into_a_new_database(self):
+        for name in ("ada", "lin"):
+            self.assertEqual(sign_up(self.stack, name), (302, "/accounts/profile/"))
+        self.stack.compose("run", "--rm", "backup", "once")
+        self.stack.compose("stop")
+        self.stack.compose("rm", "--force", "db")
+        subprocess.run(
+            ["docker", "volume", "rm", f"{self.stack.project}_db-data"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        self.stack.compose("up", "--detach", "--wait", "db")
+        restored = self.stack.compose("run", "--rm", "backup", "restore", "latest")
+        self.assertIn('"message": "backup restored"', restored.stdout)
+        self.stack.compose("up", "--detach", "--wait", "--wait-timeout", "180")
+        self.assertEqual(self.stack.first_answer(), 200)
+        for name in ("ada", "lin"):
+            with self.subTest(name):
+                self.assertEqual(log_in(self.stack, name), (302, "/accounts/profile/"))
 
     def exec_web(self, *command):
         return self.stack.compose("exec", "-T", "web", *command, check=False)

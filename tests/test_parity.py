@@ -1,6 +1,7 @@
 """Places that must agree, from the laptop to the cluster: the Python version,
 the PostgreSQL major version, the port, the health path, the variable names."""
 
+import ipaddress
 import re
 
 from django.test import SimpleTestCase
@@ -103,12 +104,12 @@ class PortAndHealthPathTests(SimpleTestCase):
                 url = dockerfiles.healthcheck_url(dockerfiles.exec_form(check))
                 self.assertEqual(url, f"http://127.0.0.1:{PORT}{health.LIVENESS_PATH}")
 
-    def test_compose_publishes_the_port_on_loopback_only(self):
-        for name in dockerfiles.COMPOSE_FILES:
-            web = dockerfiles.compose(name)["services"]["web"]
-            with self.subTest(name):
-                (published,) = web["ports"]
-                self.assertRegex(published, rf"^127\.0\.0\.1:\$\{{WEB_PORT:-{PORT}\}}:{PORT}$")
+    def test_the_dev_file_publishes_the_port_on_loopback_only(self):
+        (published,) = dockerfiles.compose("dev")["services"]["web"]["ports"]
+        self.assertRegex(published, rf"^127\.0\.0\.1:\$\{{WEB_PORT:-{PORT}\}}:{PORT}$")
+
+    def test_the_proxy_forwards_to_the_port(self):
+        self.assertIn(f"reverse_proxy web:{PORT}", caddyfile())
 
     def test_compose_healthchecks_ask_the_liveness_path(self):
         web = dockerfiles.compose("prod")["services"]["web"]
@@ -118,6 +119,64 @@ class PortAndHealthPathTests(SimpleTestCase):
     def test_the_dev_server_listens_on_the_port(self):
         script = (REPO_DIR / "deploy" / "dev-server.sh").read_text()
         self.assertIn(f"--port {PORT}", script)
+
+
+def caddyfile():
+    return (REPO_DIR / "deploy" / "Caddyfile").read_text()
+
+
+def caddyfile_default(name):
+    """The default the Caddyfile gives the environment variable ``name``
+    ({$NAME:default}); it must be the same wherever it is written."""
+    (default,) = set(re.findall(rf"\{{\${name}:([^}}]*)\}}", caddyfile()))
+    return default
+
+
+class ProxyParityTests(SimpleTestCase):
+    """compose.prod.yaml's proxy and the app hold one set of request limits,
+    and the app believes forwarded headers from the proxy alone."""
+
+    LIMITS = {
+        "REQUEST_MAX_BODY_SIZE": settings.REQUEST_MAX_BODY_SIZE,
+        "REQUEST_MAX_HEADER_SIZE": settings.REQUEST_MAX_HEADER_SIZE,
+        "REQUEST_HEADER_TIMEOUT": settings.REQUEST_HEADER_TIMEOUT,
+        "REQUEST_BODY_TIMEOUT": settings.REQUEST_BODY_TIMEOUT,
+    }
+
+    def setUp(self):
+        self.services = dockerfiles.compose("prod")["services"]
+
+    def test_the_proxy_and_the_app_read_the_same_limit_variables_with_the_same_defaults(self):
+        for name, value in self.LIMITS.items():
+            default = int(value) if float(value).is_integer() else value
+            with self.subTest(name):
+                self.assertEqual(caddyfile_default(name), str(default))
+                for service in ("proxy", "web"):
+                    value = self.services[service]["environment"][name]
+                    self.assertEqual(value, f"${{{name}:-{default}}}")
+
+    def test_only_the_proxy_publishes_a_port(self):
+        published = {name for name, service in self.services.items() if "ports" in service}
+        self.assertEqual(published, {"proxy"})
+        for port in self.services["proxy"]["ports"]:
+            with self.subTest(port):
+                self.assertTrue(port.startswith("${PROXY_BIND:-127.0.0.1}:"), port)
+
+    def test_the_app_trusts_forwarded_headers_from_the_proxys_address_only(self):
+        proxy = self.services["proxy"]["networks"]["edge"]["ipv4_address"]
+        (edge,) = dockerfiles.compose("prod")["networks"]["edge"]["ipam"]["config"]
+        for service_name, service in compose_app_services("prod").items():
+            with self.subTest(service_name):
+                self.assertEqual(service["environment"]["FORWARDED_ALLOW_IPS"], proxy)
+        address = ipaddress.ip_address(proxy)
+        self.assertIn(address, ipaddress.ip_network(edge["subnet"]))
+        self.assertNotIn(address, ipaddress.ip_network(edge["ip_range"]))
+        self.assertNotEqual(address, ipaddress.ip_address(edge["gateway"]))
+
+    def test_the_proxys_health_check_asks_the_liveness_path_of_its_own_listener(self):
+        url = dockerfiles.healthcheck_url(self.services["proxy"]["healthcheck"]["test"])
+        self.assertEqual(url, f"http://127.0.0.1:2020{health.LIVENESS_PATH}")
+        self.assertIn(f'respond {health.LIVENESS_PATH} "ok" 200', caddyfile())
 
 
 class KubernetesParityTests(SimpleTestCase):
