@@ -78,6 +78,12 @@ def compose(name):
     return yaml.safe_load(COMPOSE_FILES[name].read_text())
 
 
+def with_defaults(text):
+    """``text`` with each ``${NAME:-default}`` replaced by its default, as
+    compose reads it when NAME is unset."""
+    return re.sub(r"\$\{[A-Z_][A-Z0-9_]*:-([^}]*)\}", r"\1", text)
+
+
 def healthcheck_url(test):
     """The URL a healthcheck test (list or shell string) asks for."""
     text = test if isinstance(test, str) else " ".join(test)

@@ -237,6 +237,8 @@ class ProdStackTests(StackTestsMixin, SimpleTestCase):
         "GIT_REVISION": "test-revision",
         # Short, so that the slow client is dropped within the test.
         "REQUEST_HEADER_TIMEOUT": "2",
+        # An edge network of its own, beside any other stack on the engine.
+        "EDGE_PREFIX": f"172.30.{128 + secrets.randbelow(122)}",
     }
 
     @classmethod

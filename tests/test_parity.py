@@ -168,10 +168,11 @@ class ProxyParityTests(SimpleTestCase):
         for service_name, service in compose_app_services("prod").items():
             with self.subTest(service_name):
                 self.assertEqual(service["environment"]["FORWARDED_ALLOW_IPS"], proxy)
-        address = ipaddress.ip_address(proxy)
-        self.assertIn(address, ipaddress.ip_network(edge["subnet"]))
-        self.assertNotIn(address, ipaddress.ip_network(edge["ip_range"]))
-        self.assertNotEqual(address, ipaddress.ip_address(edge["gateway"]))
+        address = ipaddress.ip_address(dockerfiles.with_defaults(proxy))
+        network = {key: dockerfiles.with_defaults(value) for key, value in edge.items()}
+        self.assertIn(address, ipaddress.ip_network(network["subnet"]))
+        self.assertNotIn(address, ipaddress.ip_network(network["ip_range"]))
+        self.assertNotEqual(address, ipaddress.ip_address(network["gateway"]))
 
     def test_the_proxys_health_check_asks_the_liveness_path_of_its_own_listener(self):
         url = dockerfiles.healthcheck_url(self.services["proxy"]["healthcheck"]["test"])
