@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import TransactionTestCase
 
 from accounts.models import User
-from accounts.tests.factories import PASSWORD, csrf_token_in
+from accounts.tests.factories import csrf_token_in, signup_form
 from tests.support import NoRedirect, Server, get, server_environment
 
 HOST = "shop.example.com"
@@ -114,13 +114,7 @@ class ProductionServerTests(TransactionTestCase):
 
     def test_the_session_cookie_is_http_only_secure_and_same_site_lax(self):
         token, cookie = self.form_page("/accounts/signup/")
-        fields = {
-            "username": "ada",
-            "email": "ada@example.com",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-            "csrfmiddlewaretoken": token,
-        }
+        fields = signup_form("ada", csrfmiddlewaretoken=token)
         status, headers, _ = self.send("POST", "/accounts/signup/", fields, cookie)
         self.assertEqual(status, 302, self.server.output())
         attributes, header = self.cookie_attributes(headers, "sessionid")
@@ -129,12 +123,7 @@ class ProductionServerTests(TransactionTestCase):
 
     def test_a_signup_without_its_csrf_token_is_refused_on_every_unsafe_method(self):
         token, cookie = self.form_page("/accounts/signup/")
-        fields = {
-            "username": "mallory",
-            "email": "mallory@example.com",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        }
+        fields = signup_form("mallory")
         for method in ("POST", "PUT", "PATCH", "DELETE"):
             with self.subTest(method=method):
                 status, _, body = self.send(method, "/accounts/signup/", fields, cookie)

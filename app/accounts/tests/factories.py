@@ -1,10 +1,22 @@
-"""What the tests of accounts share: the passwords they use, and how a
-browser finds the CSRF token in a form page."""
+"""What the tests of accounts share: the passwords they use, a filled
+signup form, and how a browser finds the CSRF token in a form page."""
 
 import re
 
 PASSWORD = "a-long-unusual-passphrase"
 NEW_PASSWORD = "another-long-unusual-passphrase"
+
+
+def signup_form(username="grace", **fields):
+    """The signup form as a person fills it in, changed by ``fields``."""
+    return {
+        "username": username,
+        "email": f"{username}@example.com",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        **fields,
+    }
+
 
 _CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 

@@ -4,7 +4,7 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.tests.factories import csrf_token_in
+from accounts.tests.factories import csrf_token_in, signup_form
 
 PASSWORD = "a-long-unusual-passphrase"
 NEW_PASSWORD = "another-long-unusual-passphrase"
@@ -35,12 +35,7 @@ class CsrfTests(TestCase):
         self.assertEqual(accepted.status_code, expected_status)
 
     def test_signup(self):
-        data = {
-            "username": "grace",
-            "email": "grace@example.com",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        }
+        data = signup_form("grace")
         self.assertCsrfProtected(reverse("signup"), data, 302)
 
     def test_login(self):

@@ -9,6 +9,7 @@ from django.core import mail
 from django.test import TransactionTestCase, override_settings
 
 from accounts.models import User
+from accounts.tests.factories import signup_form
 from ops.tests.asgi import FORM, AsgiClient, production_handler, run
 
 PASSWORD = "a-long-unusual-passphrase"
@@ -54,12 +55,7 @@ class CsrfOnTheProductionHandlerTests(TransactionTestCase):
                 self.assertIn("This form has expired", body)
 
     def test_signup(self):
-        data = {
-            "username": "grace",
-            "email": "grace@example.com",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        }
+        data = signup_form("grace")
         self.assertRefusedOnEveryUnsafeMethod("/accounts/signup/", data)
         self.assertFalse(User.objects.filter(username="grace").exists())
         token = self.token_from("/accounts/signup/")
