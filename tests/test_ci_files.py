@@ -114,6 +114,15 @@ class PipelineTests(SimpleTestCase):
         self.assertIn("check --deploy --fail-level WARNING", joined)
         self.assertIn("makemigrations --check", joined)
 
+    def test_the_jobs_that_validate_the_manifests_install_the_gateway_api_schemas_first(self):
+        install = "npm ci --prefix tests/k8s-schemas"
+        for job in ("test", "manifests"):
+            with self.subTest(job):
+                commands = [step.get("run", "") for step in steps(job)]
+                installed = [n for n, command in enumerate(commands) if install in command]
+                tested = [n for n, command in enumerate(commands) if "pytest" in command]
+                self.assertTrue(installed and tested and installed[0] < tested[0], commands)
+
     def test_the_postgres_service_is_the_compose_image_with_a_health_check(self):
         service = workflow()["jobs"]["test"]["services"]["postgres"]
         self.assertEqual(service["image"], dockerfiles.compose("dev")["services"]["db"]["image"])
