@@ -146,8 +146,9 @@ class FormClient:
     """A cookie-keeping HTTP client that fills forms the way a browser does:
     it reads the CSRF token from the page and posts it back."""
 
-    def __init__(self, base_url, context=None):
+    def __init__(self, base_url, context=None, timeout=10):
         self.base_url = base_url
+        self.timeout = timeout  # seconds for each request
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.cookies),
@@ -166,7 +167,7 @@ class FormClient:
             headers.setdefault("Origin", f"{scheme}://{headers.get('Host', netloc)}")
         request = urllib.request.Request(self.base_url + path, data=body, headers=headers)
         try:
-            with self.opener.open(request, timeout=10) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 return response.status, response.headers, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read().decode()
@@ -180,10 +181,10 @@ class FormClient:
         return self.request(path, {**data, "csrfmiddlewaretoken": token}, headers=headers)
 
 
-def sign_up(url, username, password, context=None):
+def sign_up(url, username, password, context=None, timeout=10):
     """Sign up through the form, as a browser would; return (status, Location,
     the client's cookies as a Cookie header)."""
-    client = FormClient(url, context=context)
+    client = FormClient(url, context=context, timeout=timeout)
     status, headers, _ = client.submit(
         "/accounts/signup/",
         {

@@ -46,8 +46,8 @@ PLAIN_HTTP = {
 }
 
 
-def sign_up(url, username):
-    status, _, cookie = support.sign_up(url, username, PASSWORD)
+def sign_up(url, username, timeout=10):
+    status, _, cookie = support.sign_up(url, username, PASSWORD, timeout=timeout)
     return status, cookie
 
 
@@ -173,8 +173,9 @@ class PostgresRestartTests(PrivatePostgresMixin, SimpleTestCase):
 
 class DurabilityTests(PrivatePostgresMixin, SimpleTestCase):
     def test_users_created_under_load_survive_a_restart_of_server_and_database(self):
-        # Durability, not admission, is under test: the waits are long enough
-        # that no signup is turned away busy (503) on a loaded machine.
+        # Durability, not admission, is under test: the waits (and the
+        # client's) are long enough that no signup is turned away busy (503)
+        # or given up on, on a loaded machine.
         server = self.serve(DATABASE_POOL_TIMEOUT="30", PASSWORD_HASHING_WAIT="60")
         created = []
         refused = []
@@ -182,7 +183,7 @@ class DurabilityTests(PrivatePostgresMixin, SimpleTestCase):
         def sign_up_many(prefix):
             for n in range(6):
                 try:
-                    status, _ = sign_up(server.url, f"{prefix}{n}")
+                    status, _ = sign_up(server.url, f"{prefix}{n}", timeout=120)
                 except (AssertionError, OSError) as error:  # the form page failed, or timed out
                     status = str(error)
                 (created if status == 302 else refused).append((f"{prefix}{n}", status))
