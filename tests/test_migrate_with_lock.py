@@ -13,7 +13,10 @@ from tests.support import APP_DIR, PYTHON, ScratchDatabase, environment
 
 def waiting_for_the_lock(conn):
     return conn.execute(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = %s",
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND objid = %s"
+        # Advisory locks belong to one database; other test runs use others.
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         [LOCK_KEY],
     ).fetchone()[0]
 
