@@ -78,8 +78,8 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
 
 ENTRYPOINT ["/srv/deploy/entrypoint.sh"]
-# uvicorn with the service's request limits and options (app/ops/server.py).
-CMD ["python", "-m", "ops.server", "--host", "0.0.0.0", "--port", "8000"]
+# uvicorn with the service's request limits and options (app/server/run.py).
+CMD ["python", "-m", "server", "--host", "0.0.0.0", "--port", "8000"]
 
 # --- dev ---------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS dev

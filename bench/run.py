@@ -259,7 +259,7 @@ def prepare(database, workdir, settings=(), **values):
 
 def uvicorn_command(module, workers):
     """uvicorn's own command line for ``module``'s application, with the
-    options the service's server uses (ops/server.py)."""
+    options the service's server uses (app/server/run.py)."""
     return [
         "uvicorn",
         f"{module}:application",

@@ -1,5 +1,5 @@
 """A logged-in page under a signup storm, with and without the bound on
-password hashing (ops/admission.py).
+password hashing (limits/admission.py).
 
     uv run python bench/signup_storm.py                 # both: bound off, then on
     uv run python bench/signup_storm.py --only on       # one of them

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The development server of compose.dev.yaml: apply migrations, then serve with
 # auto-reload on changes to Python, template, stylesheet and text files
-# (ops/server.py), with the same request limits as production.
+# (app/server/run.py), with the same request limits as production.
 set -eu
 python manage.py migrate_with_lock --noinput
-exec python -m ops.server --host 0.0.0.0 --port 8000 --reload
+exec python -m server --host 0.0.0.0 --port 8000 --reload

@@ -69,7 +69,7 @@ def env_names(stage):
 
 
 def production_command():
-    """The runtime stage's CMD: the service's server (python -m ops.server …)."""
+    """The runtime stage's CMD: the service's server (python -m server …)."""
     (cmd,) = stage_instructions("runtime", "CMD")
     return exec_form(cmd)
 

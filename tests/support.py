@@ -64,7 +64,7 @@ def collected_static():
     return root, manifest
 
 
-# The command the image runs (python -m ops.server …), read from the
+# The command the image runs (python -m server …), read from the
 # Dockerfile's CMD so that the tests run the server exactly as it does.
 PRODUCTION_COMMAND = dockerfiles.production_command()
 
@@ -205,7 +205,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 class Server:
     """The real server process: by default the image's command
-    (``python -m ops.server``, serving ``config.asgi:application``), started
+    (``python -m server``, serving ``config.asgi:application``), started
     through the image's entry point, on a free port of 127.0.0.1."""
 
     def __init__(self, env, command=PRODUCTION_COMMAND, startup_timeout=30, limits=None):

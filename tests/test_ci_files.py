@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from django.test import SimpleTestCase
 
+from server.application import HANDLERS
 from tests import dockerfiles
 from tests.support import REPO_DIR
 from tests.test_readme import readme_test_command
@@ -113,6 +114,11 @@ class PipelineTests(SimpleTestCase):
         joined = "\n".join(commands)
         self.assertIn("check --deploy --fail-level WARNING", joined)
         self.assertIn("makemigrations --check", joined)
+
+    def test_the_test_job_runs_the_suite_on_both_handlers(self):
+        job = workflow()["jobs"]["test"]
+        self.assertEqual(job["strategy"]["matrix"]["asgi-handler"], list(HANDLERS))
+        self.assertEqual(job["env"]["ASGI_HANDLER"], "${{ matrix.asgi-handler }}")
 
     def test_the_jobs_that_validate_the_manifests_install_the_gateway_api_schemas_first(self):
         install = "npm ci --prefix tests/k8s-schemas"

@@ -37,7 +37,7 @@ class ConfigurationErrorTests(SimpleTestCase):
             with self.subTest(admin_url):
                 result = self.check(DATABASE_URL=GOOD_URL, ADMIN_URL=admin_url)
                 self.assertNotEqual(result.returncode, 0)
-                self.assertIn("ops.E003", result.stderr)
+                self.assertIn("release.E003", result.stderr)
                 self.assertIn(hidden, result.stderr)
 
     def test_missing_database_url(self):
@@ -130,6 +130,11 @@ class ConfigurationErrorTests(SimpleTestCase):
 
     def test_log_format_that_is_unknown(self):
         self.assertStopsWith(self.check(LOG_FORMAT="xml"), "LOG_FORMAT is not json or console")
+
+    def test_asgi_handler_that_is_unknown(self):
+        self.assertStopsWith(
+            self.check(ASGI_HANDLER="gunicorn"), "ASGI_HANDLER is not fastpath or django"
+        )
 
     def test_sentry_dsn_that_is_not_a_dsn(self):
         self.assertStopsWith(self.check(SENTRY_DSN="not-a-dsn"), "SENTRY_DSN is not a Sentry DSN")

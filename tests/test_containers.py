@@ -326,7 +326,7 @@ class ProdStackTests(StackTestsMixin, SimpleTestCase):
         while time.monotonic() < deadline and not seen:
             seen = [e for e in self.stack.json_logs("web") if e.get("request_id") == request_id]
             time.sleep(0.2)
-        (access,) = [e for e in seen if e["logger"] == "ops.access"]
+        (access,) = [e for e in seen if e["logger"] == "logs.access"]
         (proxied,) = [
             e
             for e in self.stack.json_logs("proxy")

@@ -51,7 +51,7 @@ class DeployCheckTests(SimpleTestCase):
     def test_empty_hosts_fail_the_deploy_check(self):
         result = self.deploy_check(ALLOWED_HOSTS="")
         self.assertNotEqual(result.returncode, 0)
-        self.assertIn("ops.E001", result.stdout + result.stderr)
+        self.assertIn("release.E001", result.stdout + result.stderr)
 
     def test_wildcard_hosts_stop_the_deploy_check_at_the_settings(self):
         result = self.deploy_check(ALLOWED_HOSTS="*")
@@ -75,20 +75,20 @@ class AllowedHostsCheckTests(SimpleTestCase):
             for message in checks.run_checks(
                 tags=[checks.Tags.security], include_deployment_checks=True
             )
-            if message.id.startswith("ops.")
+            if message.id.startswith("release.")
         ]
 
     @override_settings(DEBUG=False, ALLOWED_HOSTS=["*"])
     def test_a_lone_wildcard_fails(self):
-        self.assertEqual(self.deploy_errors(), ["ops.E002"])
+        self.assertEqual(self.deploy_errors(), ["release.E002"])
 
     @override_settings(DEBUG=False, ALLOWED_HOSTS=["shop.example.com", "*.example.com"])
     def test_a_wildcard_inside_a_name_fails(self):
-        self.assertEqual(self.deploy_errors(), ["ops.E002"])
+        self.assertEqual(self.deploy_errors(), ["release.E002"])
 
     @override_settings(DEBUG=False, ALLOWED_HOSTS=[])
     def test_no_hosts_fail(self):
-        self.assertEqual(self.deploy_errors(), ["ops.E001"])
+        self.assertEqual(self.deploy_errors(), ["release.E001"])
 
     @override_settings(DEBUG=False, ALLOWED_HOSTS=["shop.example.com", ".example.org"])
     def test_named_hosts_pass(self):

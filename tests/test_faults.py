@@ -21,7 +21,7 @@ from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
 from accounts.tests.factories import csrf_token_in
-from ops import health
+from health import checks as health
 from tests import support
 from tests.postgres_instance import PostgresInstance
 from tests.support import (

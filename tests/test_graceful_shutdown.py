@@ -82,11 +82,11 @@ class GracefulShutdownTests(TransactionTestCase):
 # The image's command, with one change: when the server has stopped, the
 # process prints "stopped" and stays alive, so that a test can look at the
 # connections it left on the database server (an exit would drop them all).
-assert PRODUCTION_COMMAND[1:3] == ["-m", "ops.server"], PRODUCTION_COMMAND
+assert PRODUCTION_COMMAND[1:3] == ["-m", "server"], PRODUCTION_COMMAND
 LINGERING_COMMAND = [
     PRODUCTION_COMMAND[0],
     "-c",
-    "import sys, time; from ops import server; server.main(sys.argv[1:]); "
+    "import sys, time; from server import run; run.main(sys.argv[1:]); "
     "print('stopped', flush=True); time.sleep(120)",
     *PRODUCTION_COMMAND[3:],
 ]

@@ -17,7 +17,8 @@ import yaml
 from django.test import SimpleTestCase
 
 from config import settings
-from ops import health, server
+from health import checks as health
+from server import run as server
 from tests import manifests
 from tests.manifests import KUBERNETES_VERSION, TARGETS, find, objects, one, pod_specs
 from tests.support import REPO_DIR

@@ -7,7 +7,7 @@ import time
 import psycopg
 from django.test import SimpleTestCase
 
-from ops.management.commands.migrate_with_lock import LOCK_KEY
+from release.management.commands.migrate_with_lock import LOCK_KEY
 from tests.support import APP_DIR, PYTHON, ScratchDatabase, environment
 
 

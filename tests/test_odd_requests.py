@@ -57,7 +57,7 @@ class OddRequestTests(LiveServerMixin, TransactionTestCase):
         self.assertEqual(headers["x-content-type-options"], "nosniff")
         self.assertIn("default-src 'self'", headers["content-security-policy"])
         lines = self.log_lines(request_id)
-        (access,) = [line for line in lines if line["logger"] == "ops.access"]
+        (access,) = [line for line in lines if line["logger"] == "logs.access"]
         self.assertEqual(access["status"], 400)
         self.assertTrue([line for line in lines if line["level"] == "WARNING"], lines)
         self.assertFalse([line for line in lines if line["level"] == "ERROR"], lines)

@@ -7,7 +7,8 @@ import re
 from django.test import SimpleTestCase
 
 from config import settings
-from ops import health, server
+from health import checks as health
+from server import run as server
 from tests import dockerfiles, manifests
 from tests.support import REPO_DIR
 
@@ -204,7 +205,7 @@ class KubernetesParityTests(SimpleTestCase):
                 self.assertLessEqual(names, set(settings.env.names))
 
     def test_every_web_process_is_the_service_server_with_its_limits(self):
-        self.assertEqual(dockerfiles.production_command()[:3], ["python", "-m", "ops.server"])
+        self.assertEqual(dockerfiles.production_command()[:3], ["python", "-m", "server"])
         # compose.prod.yaml and Kubernetes run the image's CMD as it is.
         self.assertNotIn("command", dockerfiles.compose("prod")["services"]["web"])
         for target in ("overlays/dev", "overlays/prod"):
@@ -215,7 +216,7 @@ class KubernetesParityTests(SimpleTestCase):
                 self.assertFalse({"command", "args"} & set(container))
         # compose.dev.yaml runs the dev image's server script: the same server, reloading.
         script = (REPO_DIR / "deploy" / "dev-server.sh").read_text()
-        self.assertIn("exec python -m ops.server --host 0.0.0.0 --port 8000 --reload", script)
+        self.assertIn("exec python -m server --host 0.0.0.0 --port 8000 --reload", script)
 
     def test_both_compose_files_give_the_server_the_open_files_it_needs(self):
         needed = server.files_needed(settings)  # the settings module: the defaults

@@ -181,7 +181,7 @@ class ProductionServerTests(TransactionTestCase):
         (access,) = [line for line in lines if line.get("request_id") == "lb-7"]
         self.assertEqual(
             (access["logger"], access["method"], access["path"], access["status"]),
-            ("ops.access", "GET", "/about/", 200),
+            ("logs.access", "GET", "/about/", 200),
         )
         self.assertNotIn("s3cret", self.server.output())
         self.assertFalse([line for line in lines if line.get("path") == "/healthz"])

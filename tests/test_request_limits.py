@@ -234,7 +234,7 @@ class OpenFilesTests(TransactionTestCase):
     def test_a_process_short_of_open_files_refuses_to_start_naming_the_variable(self):
         env = server_environment(connection.settings_dict, WEB_MAX_CONNECTIONS="1000")
         result = subprocess.run(
-            [ENTRYPOINT, PYTHON, "-m", "ops.server", "--port", "0"],
+            [ENTRYPOINT, PYTHON, "-m", "server", "--port", "0"],
             cwd=APP_DIR,
             env=env,
             capture_output=True,

@@ -1,12 +1,12 @@
 from django.contrib import admin
 
 from accounts.throttling import throttled_response
-from ops.admission import hashes_passwords
+from limits.admission import hashes_passwords
 
 
 class AdminSite(admin.AdminSite):
     """Django's admin site, whose login answers 429 when throttled, like ours,
-    and takes its turn to hash a password like ours (``ops.admission``).
+    and takes its turn to hash a password like ours (``limits.admission``).
 
     The throttle itself sits in the authentication backend, so the admin's
     login counts the same attempts; this only gives the same answer.

@@ -2,10 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views
-from ops.admission import hashes_passwords
+from limits.admission import hashes_passwords
 
 # Django's standard auth paths and names; most views are ours. Those that hash
-# a password take turns on the event loop when they are posted to (ops.admission).
+# a password take turns on the event loop when they are posted to (limits.admission).
 urlpatterns = [
     path("signup/", hashes_passwords(views.SignupView.as_view()), name="signup"),
     path("login/", hashes_passwords(views.LoginView.as_view()), name="login"),

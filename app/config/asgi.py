@@ -16,16 +16,15 @@ load_settings_or_exit()
 exit_unless_servable()
 django.setup(set_prefix=False)
 
-# What django.core.asgi.get_asgi_application() returns, with each request's
-# thread taken from a pool (ops/fastpath.py); importable once Django is set up.
-from ops.fastpath import ASGIHandler  # noqa: E402
-from ops.lifespan import lifespan  # noqa: E402
+# Importable once Django is set up.
+from server.application import served_application  # noqa: E402
+from server.lifespan import lifespan  # noqa: E402
 
-django_application = ASGIHandler()
+django_application = served_application()
 
 
 async def application(scope, receive, send):
-    """Django for HTTP and websockets; ``ops.lifespan`` for start and stop."""
+    """Django for HTTP and websockets; ``server.lifespan`` for start and stop."""
     if scope["type"] == "lifespan":
         await lifespan(scope, receive, send)
     else:

@@ -105,6 +105,16 @@ class Env:
             raise ConfigError(f"{name} must be a finite number (got {value!r})")
         return self._in_range(name, number, minimum, maximum)
 
+    def choice(self, name, choices, default=REQUIRED, *, upper=False):
+        """One of ``choices`` (compared in upper case when ``upper``)."""
+        value = self._raw(name, default)
+        if upper:
+            value = value.upper()
+        if value not in choices:
+            words = f"{', '.join(choices[:-1])} or {choices[-1]}"
+            raise ConfigError(f"{name} is not {words} ({value!r})")
+        return value
+
     @staticmethod
     def _in_range(name, number, minimum, maximum):
         if number < minimum:

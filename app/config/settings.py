@@ -11,7 +11,7 @@ from pathlib import Path
 from django.utils.csp import CSP
 
 from config.env import ConfigError, Env
-from ops.logging import logging_config
+from logs.json_lines import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # app/
 env = Env()
@@ -41,7 +41,7 @@ if not DEBUG:
 
 # Each entry a host Django can match; "*" only with DEBUG on. Empty is allowed
 # here (migrate and collectstatic run without hosts) and refused by the ASGI
-# entry point, the deploy check and /readyz when DEBUG is off (ops.checks).
+# entry point, the deploy check and /readyz when DEBUG is off (release.checks).
 ALLOWED_HOSTS = env.hosts("ALLOWED_HOSTS", default=[], debug=DEBUG)
 CSRF_TRUSTED_ORIGINS = env.origins("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -59,24 +59,27 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "accounts",
     "pages",
-    "ops",
+    "release",
 ]
 
-# Under ASGI, ops.fastpath.ASGIHandler loads an async-native equivalent of each
-# Django and whitenoise class below (same behaviour, without needless thread
-# hops); the paths stay Django's own, so that `check --deploy` sees them.
+# The server's handler: "fastpath" (fastpath/: an async-native equivalent of
+# each Django and whitenoise class below, same behaviour without needless
+# thread hops) or "django" (Django's own get_asgi_application()). The paths
+# stay Django's own under both, so that `check --deploy` sees them.
+ASGI_HANDLER = env.choice("ASGI_HANDLER", ["fastpath", "django"], default="fastpath")
+
 MIDDLEWARE = [
     # Outermost: a request id and an access line for every request.
-    "ops.middleware.RequestLogMiddleware",
+    "logs.access.RequestLogMiddleware",
     # Security headers on every answer below, the error pages included.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # A body over the limit, or a request Django could not parse: 413 or 400.
-    "ops.middleware.RequestLimitsMiddleware",
+    "limits.middleware.RequestLimitsMiddleware",
     # Probes get their answer before the host check (and are exempt from the
     # HTTPS redirect: SECURE_REDIRECT_EXEMPT).
-    "ops.middleware.HealthCheckMiddleware",
+    "health.middleware.HealthCheckMiddleware",
     # Right after the security headers, so static files skip everything below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -118,7 +121,7 @@ if not re.fullmatch(r"([A-Za-z0-9._~-]+/)+", ADMIN_URL) or re.search(r"(^|/)\.{1
 # HTTPS only: redirect plain HTTP (the health endpoints answer before this),
 # and tell browsers to insist on HTTPS for a year, subdomains included.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# Probes call over plain HTTP (ops.health): answered, never redirected.
+# Probes call over plain HTTP (health.checks): answered, never redirected.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int(
     "SECURE_HSTS_SECONDS", default=31_536_000, minimum=0, maximum=63_072_000
@@ -165,7 +168,7 @@ SECURE_CSP = {
 
 # The largest request body, in bytes, files included: a declared
 # Content-Length over it is answered 413 before the body is read, and a chunked
-# body is cut there (ops.limits). The default fits every form of the service;
+# body is cut there (limits.asgi). The default fits every form of the service;
 # a project that accepts uploads raises it (and the size of /tmp, where
 # Django spools bodies over FILE_UPLOAD_MAX_MEMORY_SIZE).
 REQUEST_MAX_BODY_SIZE = env.int(
@@ -174,7 +177,7 @@ REQUEST_MAX_BODY_SIZE = env.int(
 # Django's own limit on the non-file part of a body, kept the same.
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_SIZE
 
-# Read by the server's HTTP protocol (ops.protocol), per connection: the
+# Read by the server's HTTP protocol (limits.protocol), per connection: the
 # request line and headers in bytes and in fields (431 beyond), the seconds a
 # client has to send them and then its body (408 after), and per process, the
 # connections it holds at once (beyond, 503 at once).
@@ -292,7 +295,7 @@ THROTTLES = {
 # next ones wait up to PASSWORD_HASHING_WAIT seconds for a turn, holding no
 # thread and no pooled connection, then get 503. Fewer than the pool's
 # connections, so that cheap pages always find one. 0 turns the bound off.
-# See ops/admission.py.
+# See limits/admission.py.
 PASSWORD_HASHING_CONCURRENCY = env.int(
     "PASSWORD_HASHING_CONCURRENCY", default=1, minimum=0, maximum=100
 )
@@ -344,12 +347,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Logs and errors ----------------------------------------------------------
 
 # One JSON object per line in production; readable lines in development.
-LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
-if LOG_FORMAT not in {"json", "console"}:
-    raise ConfigError(f"LOG_FORMAT is not json or console ({LOG_FORMAT!r})")
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
-if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-    raise ConfigError(f"LOG_LEVEL is not a log level ({LOG_LEVEL!r}): use DEBUG, INFO, WARNING…")
+LOG_FORMAT = env.choice("LOG_FORMAT", ["json", "console"], default="console" if DEBUG else "json")
+LOG_LEVEL = env.choice(
+    "LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], default="INFO", upper=True
+)
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
@@ -367,6 +368,6 @@ SENTRY_TRACES_SAMPLE_RATE = env.float(
     "SENTRY_TRACES_SAMPLE_RATE", default=0.0, minimum=0.0, maximum=1.0
 )
 if SENTRY_DSN:
-    from ops.sentry import init_sentry
+    from errors.sentry import init_sentry
 
     init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE, SENTRY_TRACES_SAMPLE_RATE)

@@ -8,5 +8,5 @@ urlpatterns = [
     path("", include("pages.urls")),
 ]
 
-# A database out of reach answers 503 with Retry-After, not 500 (ops/views.py).
-handler500 = "ops.views.server_error"
+# A database out of reach answers 503 with Retry-After, not 500 (errors/views.py).
+handler500 = "errors.views.server_error"

@@ -78,6 +78,27 @@ class EnvTests(SimpleTestCase):
         )
 
 
+class ChoiceTests(SimpleTestCase):
+    def test_a_choice_is_one_of_its_words(self):
+        env = Env({"ASGI_HANDLER": "django"})
+        self.assertEqual(env.choice("ASGI_HANDLER", ["fastpath", "django"]), "django")
+
+    def test_an_unset_choice_is_its_default(self):
+        self.assertEqual(
+            Env({}).choice("ASGI_HANDLER", ["fastpath", "django"], "fastpath"), "fastpath"
+        )
+
+    def test_any_other_word_is_refused_naming_the_variable_and_the_words(self):
+        with self.assertRaisesMessage(
+            ConfigError, "ASGI_HANDLER is not fastpath or django ('Django')"
+        ):
+            Env({"ASGI_HANDLER": "Django"}).choice("ASGI_HANDLER", ["fastpath", "django"])
+
+    def test_an_upper_case_choice_is_read_in_any_case(self):
+        env = Env({"LOG_LEVEL": "debug"})
+        self.assertEqual(env.choice("LOG_LEVEL", ["DEBUG", "INFO"], upper=True), "DEBUG")
+
+
 class AllowedHostsTests(SimpleTestCase):
     def hosts(self, value, debug=False):
         return Env({"ALLOWED_HOSTS": value}).hosts("ALLOWED_HOSTS", debug=debug)

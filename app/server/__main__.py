@@ -1,0 +1,5 @@
+"""``python -m server``: see ``server.run``."""
+
+from server.run import main
+
+main()
