@@ -19,3 +19,13 @@ def _test_only_settings():
         },
     ):
         yield
+
+
+TIERS = {"server", "browser", "containers", "faults", "bench", "k8s"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark ``fast`` every test that needs none of the other tiers."""
+    for item in items:
+        if not TIERS & {mark.name for mark in item.iter_markers()}:
+            item.add_marker(pytest.mark.fast)

@@ -1,6 +1,6 @@
 """The benchmark: the service under load, against two baselines in the same run.
 
-    uv run python bench/run.py            # full run: the numbers in the README
+    uv run python bench/run.py            # full run: the numbers in docs/performance.md
     uv run python bench/run.py --quick    # seconds: every scenario answers, no errors
 
 It makes a fresh PostgreSQL database, migrates and seeds it, collects the static

@@ -6,9 +6,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
 from django.test import SimpleTestCase
 
 from tests.support import PYTHON, REPO_DIR
+
+pytestmark = pytest.mark.bench
 
 
 class QuickBenchmarkTests(SimpleTestCase):

@@ -14,12 +14,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from django.conf import global_settings
 from django.db import connection
 from django.test import TransactionTestCase, override_settings
 
 from accounts.models import User
 from tests.support import REPO_DIR, Server, server_environment
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM_EXECUTABLE", "/usr/bin/chromium")
 ARTIFACTS = REPO_DIR / "test-artifacts" / "browser"

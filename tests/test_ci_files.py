@@ -28,6 +28,13 @@ def steps(job):
     return workflow()["jobs"][job]["steps"]
 
 
+def make_dry_run(task):
+    """What ``make TASK`` would run, printed by make itself."""
+    result = run("make", "--dry-run", task)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def run(*command):
     return subprocess.run(command, cwd=REPO_DIR, capture_output=True, text=True, check=False)
 
@@ -96,6 +103,8 @@ class LeastPrivilegeTests(SimpleTestCase):
 class PipelineTests(SimpleTestCase):
     def test_lint_runs_ruff_hadolint_the_workflow_linter_and_the_lock_check(self):
         commands = "\n".join(step.get("run", "") for step in steps("lint"))
+        self.assertIn("make lint", commands.splitlines())
+        commands += "\n" + make_dry_run("lint")
         for command in (
             "uv lock --check",
             "ruff check",
@@ -126,7 +135,11 @@ class PipelineTests(SimpleTestCase):
             with self.subTest(job):
                 commands = [step.get("run", "") for step in steps(job)]
                 installed = [n for n, command in enumerate(commands) if install in command]
-                tested = [n for n, command in enumerate(commands) if "pytest" in command]
+                tested = [
+                    n
+                    for n, command in enumerate(commands)
+                    if "pytest" in command or "make test" in command
+                ]
                 self.assertTrue(installed and tested and installed[0] < tested[0], commands)
 
     def test_the_postgres_service_is_the_compose_image_with_a_health_check(self):

@@ -8,10 +8,13 @@ and a trusted proxy that appends the client's address to it.
 import tempfile
 from pathlib import Path
 
+import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
 from tests.support import FormClient, Server, server_environment
+
+pytestmark = pytest.mark.server
 
 LIMITS = {"LOGIN_THROTTLE_ADDRESS_LIMIT": "2", "LOGIN_THROTTLE_ACCOUNT_LIMIT": "100"}
 # The client keeps cookies like urllib: Secure ones never go back over plain HTTP.

@@ -7,10 +7,13 @@ the way an operator would meet the problem.
 import subprocess
 import tempfile
 
+import pytest
 from django.db import connection
 from django.test import SimpleTestCase, TestCase
 
 from tests.support import APP_DIR, UVICORN, database_url, environment, manage
+
+pytestmark = pytest.mark.server
 
 GOOD_URL = "postgres://app:app@127.0.0.1:5432/app"
 

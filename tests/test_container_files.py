@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.test import SimpleTestCase
 
 from tests import dockerfiles
@@ -66,15 +67,18 @@ class DockerfileTests(SimpleTestCase):
 
 
 class ComposeFileTests(SimpleTestCase):
+    @pytest.mark.containers  # the docker CLI's compose plugin
     def test_the_dev_file_is_valid_with_no_env_file(self):
         result = docker_compose("-f", "compose.dev.yaml", "config", "-q")
         self.assertEqual(result.returncode, 0, result.stderr)
 
+    @pytest.mark.containers  # the docker CLI's compose plugin
     def test_the_prod_file_is_valid_with_its_secrets(self):
         env = environment(SECRET_KEY="s" * 50, POSTGRES_PASSWORD="p")
         result = docker_compose("-f", "compose.prod.yaml", "config", "-q", env=env)
         self.assertEqual(result.returncode, 0, result.stderr)
 
+    @pytest.mark.containers  # the docker CLI's compose plugin
     def test_the_prod_file_refuses_to_start_without_its_secrets(self):
         env = environment(unset=["SECRET_KEY", "POSTGRES_PASSWORD"])
         result = docker_compose("-f", "compose.prod.yaml", "config", "-q", env=env)

@@ -2,7 +2,7 @@
 
 Each stack runs as its own compose project, from a copy of the repository (so
 that the dev test can edit a template), on a free port of 127.0.0.1. Without a
-Docker engine these tests fail and say so: see the README's "Tests".
+Docker engine these tests fail and say so: see "Tests" in docs/ci.md.
 """
 
 import http.client
@@ -18,10 +18,13 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 from django.test import SimpleTestCase
 
 from tests import support
 from tests.support import REPO_DIR, FormClient, RawConnection, environment, free_port
+
+pytestmark = pytest.mark.containers
 
 PASSWORD = "a-long-unusual-passphrase"
 COPIED = [
@@ -58,7 +61,7 @@ def require_docker_engine():
         raise AssertionError(
             f"The container tests need a Docker engine, and {problem}. Start Docker; on a "
             "machine that reaches no container registry, run ../shared/container-sandbox/up "
-            "and export what it prints (see the README's Tests section)."
+            "and export what it prints (see docs/ci.md)."
         )
 
 

@@ -1,10 +1,13 @@
 """Django's deployment checklist passes with production values and the
 defaults of the settings, and fails when one safeguard is turned off."""
 
+import pytest
 from django.core import checks
 from django.test import SimpleTestCase, override_settings
 
 from tests.support import environment, manage
+
+pytestmark = pytest.mark.server
 
 PRODUCTION = {
     "DEBUG": "false",

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import pytest
 from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
@@ -32,6 +33,8 @@ from tests.support import (
     manage,
     server_environment,
 )
+
+pytestmark = pytest.mark.faults
 
 PASSWORD = "fault-long-unusual-passphrase"
 APPLICATION_NAME = "fault-test"  # how the service's connections are told apart

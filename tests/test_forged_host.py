@@ -3,11 +3,14 @@ with the site's ALLOWED_HOSTS, answers it with our 400 page and sends no mail.
 (Django builds the link from the request's host; ``ALLOWED_HOSTS=*`` would let
 an attacker's host into the mail, and the settings refuse it.)"""
 
+import pytest
 from django.test import TransactionTestCase
 
 from accounts.models import User
 from accounts.tests.factories import csrf_token_in
 from tests.support import FormClient, LiveServerMixin
+
+pytestmark = pytest.mark.server
 
 FORGED = "evil.example.net"
 

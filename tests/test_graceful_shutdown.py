@@ -10,6 +10,7 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
+import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
@@ -23,6 +24,8 @@ from tests.support import (
     get,
     server_environment,
 )
+
+pytestmark = pytest.mark.server
 
 
 class GracefulShutdownTests(TransactionTestCase):

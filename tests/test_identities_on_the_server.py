@@ -9,6 +9,7 @@ combining accents, fullwidth letters, ß, the domain's punycode).
 import re
 import threading
 
+import pytest
 from django.test import TransactionTestCase
 
 from accounts.models import User
@@ -21,6 +22,8 @@ from accounts.tests.spellings import (
     USERNAME_SPELLINGS,
 )
 from tests.support import FormClient, LiveServerMixin
+
+pytestmark = pytest.mark.server
 
 RESET_LIMIT = 3
 ENV = {

@@ -13,6 +13,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
+import pytest
 import yaml
 from django.test import SimpleTestCase
 
@@ -22,6 +23,8 @@ from server import run as server
 from tests import manifests
 from tests.manifests import KUBERNETES_VERSION, TARGETS, find, objects, one, pod_specs
 from tests.support import REPO_DIR
+
+pytestmark = pytest.mark.k8s
 
 BIN = Path(sys.executable).parent
 OVERLAYS = ("overlays/dev", "overlays/prod")
@@ -687,8 +690,8 @@ class BackupScriptTests(SimpleTestCase):
                 self.assertEqual(line["level"], "ERROR")
         self.assertEqual(self.called(), [])
 
-    def test_the_readmes_restore_command_runs_the_cronjobs_pod_with_restore_latest(self):
-        readme = (REPO_DIR / "README.md").read_text()
+    def test_the_documented_restore_command_runs_the_cronjobs_pod_with_restore_latest(self):
+        readme = (REPO_DIR / "docs" / "kubernetes.md").read_text()
         (command,) = re.findall(
             r"^kubectl create job .*--from=cronjob/postgres-backup.*$", readme, re.M
         )

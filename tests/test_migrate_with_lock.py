@@ -5,10 +5,13 @@ import subprocess
 import time
 
 import psycopg
+import pytest
 from django.test import SimpleTestCase
 
 from release.management.commands.migrate_with_lock import LOCK_KEY
 from tests.support import APP_DIR, PYTHON, ScratchDatabase, environment
+
+pytestmark = pytest.mark.server
 
 
 def waiting_for_the_lock(conn):

@@ -5,9 +5,12 @@ line, on every URL; never the server's bare 500."""
 import json
 import uuid
 
+import pytest
 from django.test import TransactionTestCase
 
 from tests.support import LiveServerMixin, RawConnection
+
+pytestmark = pytest.mark.server
 
 FORM = "application/x-www-form-urlencoded"
 BODY = b"username=ada&password=secret"

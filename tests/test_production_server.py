@@ -11,12 +11,15 @@ import urllib.request
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
 from accounts.models import User
 from accounts.tests.factories import csrf_token_in, signup_form
 from tests.support import NoRedirect, Server, get, server_environment
+
+pytestmark = pytest.mark.server
 
 HOST = "shop.example.com"
 HTTPS = {"Host": HOST, "X-Forwarded-Proto": "https"}

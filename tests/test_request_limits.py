@@ -2,7 +2,7 @@
 a body and of the headers, the time to send them, and the connections held.
 
 Each class runs the server with small limits (the variables of "Request limits"
-in the README) so that every wait is short; a hostile client talks to it over
+in docs/production.md) so that every wait is short; a hostile client talks to it over
 raw sockets, and an ordinary client checks that it is still served.
 """
 
@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
@@ -27,6 +28,8 @@ from tests.support import (
     get,
     server_environment,
 )
+
+pytestmark = pytest.mark.server
 
 BODY_LIMIT = 65_536
 HEADER_TIMEOUT = 1

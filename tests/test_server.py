@@ -5,10 +5,13 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
 from tests.support import Server, collected_static, get, server_environment
+
+pytestmark = pytest.mark.server
 
 
 class UvicornServesTheSiteTests(TransactionTestCase):

@@ -7,6 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from django.db import connection
 from django.test import SimpleTestCase, override_settings
 
@@ -19,6 +20,8 @@ from tests.support import (
     manage,
     server_environment,
 )
+
+pytestmark = pytest.mark.server
 
 
 class DatabaseOutOfReachTests(SimpleTestCase):

@@ -116,7 +116,7 @@ if not re.fullmatch(r"([A-Za-z0-9._~-]+/)+", ADMIN_URL) or re.search(r"(^|/)\.{1
         "letters, digits and ._~- in segments, ending with /, no leading /"
     )
 
-# --- Security (secure by default; see "Production settings" in the README) ---
+# --- Security (secure by default; "Production settings" in docs/production.md) ---
 
 # HTTPS only: redirect plain HTTP (the health endpoints answer before this),
 # and tell browsers to insist on HTTPS for a year, subdomains included.
@@ -164,7 +164,7 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# --- Requests and connections (see "Request limits" in the README) ------------
+# --- Requests and connections (see "Request limits" in docs/production.md) ---
 
 # The largest request body, in bytes, files included: a declared
 # Content-Length over it is answered 413 before the body is read, and a chunked

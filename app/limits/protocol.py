@@ -5,7 +5,7 @@ uvicorn's httptools protocol buffers a header of any size, waits forever for
 the headers of a request and for its body, and accepts every connection until
 the process runs out of file descriptors. ``LimitedHttpToolsProtocol`` adds,
 per connection, with values from the settings (see "Request limits" in the
-README):
+docs/production.md):
 
 - ``WEB_MAX_CONNECTIONS``: a connection beyond it is answered ``503`` at once
   and closed, so the process never runs out of file descriptors and the excess

@@ -7,7 +7,7 @@ uvicorn's command line can only choose among its own protocols, so this starts
 uvicorn through its Python API (``uvicorn.run``), with the options the service
 always runs with written once, here. The limits and the number of worker
 processes come from the settings, which read and check the environment (see
-"Request limits" in the README).
+"Request limits" in docs/production.md).
 """
 
 import argparse
