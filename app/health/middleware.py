@@ -4,8 +4,8 @@ import json
 
 from django.http import HttpResponse
 
+from config.middleware import AsyncCapableMiddleware
 from health import checks
-from server.middleware import AsyncCapableMiddleware
 
 
 class HealthCheckMiddleware(AsyncCapableMiddleware):
@@ -31,10 +31,15 @@ class HealthCheckMiddleware(AsyncCapableMiddleware):
         return await self.get_response(request)
 
 
-def liveness_response():
-    response = HttpResponse("ok\n", content_type="text/plain")
+def probe_answer(response):
+    """Never cached; marked for the access log, which logs it at DEBUG."""
     response["Cache-Control"] = "no-store"
+    response.probe_answer = True
     return response
+
+
+def liveness_response():
+    return probe_answer(HttpResponse("ok\n", content_type="text/plain"))
 
 
 def readiness_response(ready, checks):
@@ -42,5 +47,4 @@ def readiness_response(ready, checks):
     response = HttpResponse(
         json.dumps(body), content_type="application/json", status=200 if ready else 503
     )
-    response["Cache-Control"] = "no-store"
-    return response
+    return probe_answer(response)

@@ -4,9 +4,9 @@ over the limit, 400 for a request or a form that cannot be read."""
 from asgiref.sync import sync_to_async
 from django.core.exceptions import BadRequest
 
+from config.middleware import AsyncCapableMiddleware
 from errors import views
 from limits.asgi import BODY_TOO_LARGE, UNREADABLE
-from server.middleware import AsyncCapableMiddleware
 
 
 class RequestLimitsMiddleware(AsyncCapableMiddleware):

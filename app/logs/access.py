@@ -7,9 +7,8 @@ import re
 import time
 import uuid
 
-from health.checks import PATHS as HEALTH_PATHS
+from config.middleware import AsyncCapableMiddleware
 from logs.json_lines import request_id_var
-from server.middleware import AsyncCapableMiddleware
 
 access_logger = logging.getLogger("logs.access")
 
@@ -64,6 +63,7 @@ class RequestLogMiddleware(AsyncCapableMiddleware):
 
 
 def is_probe_answer(request, response):
-    """A health endpoint's own answer, logged at DEBUG (probes call often); a
-    request to its path that was refused (400, 413) is logged like any other."""
-    return request.path in HEALTH_PATHS and response.status_code in {200, 503}
+    """A health endpoint's own answer (``health.middleware`` marks it), logged
+    at DEBUG, since probes call often; a request to its path that was refused
+    (400, 413) is logged like any other."""
+    return getattr(response, "probe_answer", False)
