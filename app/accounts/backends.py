@@ -3,7 +3,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.identity import canonical_identifier
-from accounts.throttling import client_address, login_throttle
+from accounts.throttling import Throttled, client_address, login_throttle
 
 User = get_user_model()
 
@@ -26,10 +26,10 @@ class UsernameOrEmailBackend(ModelBackend):
 
     Every attempt that comes with a request is counted against the account and
     the client's address before the password is checked (see
-    ``accounts.throttling``); over the limit, the password is not even tried,
-    and ``request.login_throttled`` carries the verdict for the view to answer
-    429. A success clears the account's count and takes back the attempt from
-    the address's.
+    ``accounts.throttling``); over the limit, the password is not even tried:
+    ``Throttled`` is raised, and ``accounts.middleware`` answers 429, for our
+    login and the admin's alike. A success clears the account's count and
+    takes back the attempt from the address's.
     """
 
     @sensitive_variables("password")
@@ -48,8 +48,7 @@ class UsernameOrEmailBackend(ModelBackend):
         if request is not None:
             verdict = login_throttle.hit(account=account, address=address)
             if verdict.blocked:
-                request.login_throttled = verdict
-                return None
+                raise Throttled(verdict)
 
         if check_password_with_timing_attack_mitigation(
             user, password

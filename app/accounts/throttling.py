@@ -129,6 +129,15 @@ def client_address(request):
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
+class Throttled(Exception):
+    """Raised where a throttled attempt is refused; ``accounts.middleware``
+    answers it with the 429 page, whichever view it came through."""
+
+    def __init__(self, verdict):
+        super().__init__(f"throttled for {verdict.retry_after} s")
+        self.verdict = verdict
+
+
 def throttled_response(request, verdict):
     """The 429 page: what happened and when to try again."""
     response = render(

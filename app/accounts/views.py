@@ -1,4 +1,3 @@
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -6,13 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse_lazy
-from django.utils.decorators import method_decorator
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.debug import sensitive_post_parameters
-from django.views.generic import CreateView, TemplateView, View
+from django.views.generic import CreateView, TemplateView
 
 from accounts.forms import LoginForm, PasswordResetForm, SignupForm
 from accounts.redirects import AFTER_LOGOUT, SafeNextMixin
@@ -66,48 +60,15 @@ class SignupView(SafeNextMixin, CreateView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-@method_decorator(sensitive_post_parameters(), name="dispatch")
-@method_decorator(csrf_protect, name="dispatch")
-@method_decorator(never_cache, name="dispatch")
 class LoginView(SafeNextMixin, auth_views.LoginView):
-    """Django's login view, async: the form page renders on the event loop;
-    a login (form, throttle, password check, session) runs in a thread.
-    Answers 429 while the account or address is throttled. A ``next`` back at
-    the login page (or signup, or logout) leads to ``LOGIN_REDIRECT_URL``."""
+    """Django's login view, with our form (a username or an email, in any
+    spelling). A throttled attempt raises in the backend and gets 429
+    (``accounts.middleware``). A ``next`` back at the login page (or signup,
+    or logout) leads to ``LOGIN_REDIRECT_URL``."""
 
     form_class = LoginForm
     redirect_authenticated_user = True
     http_method_names = ["get", "post", "head", "options"]
-
-    async def dispatch(self, request, *args, **kwargs):
-        request.user = await request.auser()
-        if self.redirect_authenticated_user and request.user.is_authenticated:
-            redirect_to = self.get_success_url()
-            if redirect_to == request.path:  # LOGIN_REDIRECT_URL itself is wrong
-                raise ValueError(
-                    "Redirection loop for authenticated user detected. Check that "
-                    "your LOGIN_REDIRECT_URL doesn't point to a login page."
-                )
-            return HttpResponseRedirect(redirect_to)
-        return await View.dispatch(self, request, *args, **kwargs)
-
-    async def get(self, request, *args, **kwargs):
-        return render(request, self.get_template_names(), self.get_context_data())
-
-    async def post(self, request, *args, **kwargs):
-        return await sync_to_async(self.log_in)(request, *args, **kwargs)
-
-    def log_in(self, request, *args, **kwargs):
-        response = super().post(request, *args, **kwargs)
-        if hasattr(response, "render"):
-            response.render()  # here, in this thread, rather than in another hop
-        return response
-
-    def form_invalid(self, form):
-        verdict = getattr(self.request, "login_throttled", None)
-        if verdict is not None:
-            return throttled_response(self.request, verdict)
-        return super().form_invalid(form)
 
 
 class LogoutView(SafeNextMixin, auth_views.LogoutView):

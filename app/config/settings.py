@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A throttled attempt (Throttled, from any view or the auth backend): 429.
+    "accounts.middleware.ThrottledMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
