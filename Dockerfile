@@ -1,7 +1,9 @@
 # The service's image, built in stages:
-#   builder  dependencies (their own layer), the app, collected static files
+#   base     what every stage shares: the environment, the health check
+#   deps     the locked runtime dependencies in /opt/venv (their own layer)
+#   builder  deps with the app and its collected static files
 #   runtime  the default target: the virtual environment and the app, nothing else
-#   dev      dev dependencies and uvicorn --reload, for compose.dev.yaml
+#   dev      deps with the dev dependencies added, and uvicorn --reload, for compose.dev.yaml
 #
 # Base images are build arguments with pinned tags, so that a build can point
 # them at a mirror without editing this file.
@@ -10,8 +12,27 @@ ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
 
 FROM ${UV_IMAGE} AS uv
 
-# --- builder -----------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS builder
+# --- base --------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS base
+
+# The server listens on UVICORN_HOST:UVICORN_PORT (app/server/run.py); the
+# port is written here once, and the health check asks it.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    UVICORN_HOST=0.0.0.0 \
+    UVICORN_PORT=8000
+
+EXPOSE ${UVICORN_PORT}
+
+# Liveness without curl: the image's own Python asks /healthz (app/health/probe.py).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+    CMD ["python", "-m", "health.probe"]
+
+ENTRYPOINT ["/srv/deploy/entrypoint.sh"]
+
+# --- deps --------------------------------------------------------------------
+FROM base AS deps
 
 COPY --from=uv /uv /bin/uv
 
@@ -26,37 +47,35 @@ ENV UV_COMPILE_BYTECODE=1 \
 WORKDIR /srv
 
 # Dependencies only, from the lock file: this layer changes when uv.lock does.
+# The project itself is virtual (uv.lock installs nothing for it): the app is
+# copied, not installed.
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=uv.lock,target=uv.lock \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     uv sync --locked --no-dev --no-install-project
 
-# Then the project itself.
-COPY pyproject.toml uv.lock ./
+# --- builder -----------------------------------------------------------------
+FROM deps AS builder
+
 COPY app ./app
 COPY deploy/entrypoint.sh ./deploy/entrypoint.sh
-RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --locked --no-dev
 
 # Hashed, compressed static files, built into the image. The settings need a
 # database URL and a secret to load; neither is used or kept.
 RUN DATABASE_URL=postgres://build@localhost/build \
-    SECRET_KEY="$(/opt/venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
-    /opt/venv/bin/python app/manage.py collectstatic --noinput \
-    && /opt/venv/bin/python -m compileall -q app
+    SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    python app/manage.py collectstatic --noinput \
+    && python -m compileall -q app
 
 # --- runtime -----------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+FROM base AS runtime
 
 # The git revision this image is built from; Sentry reports it as the release.
 ARG GIT_REVISION=""
 LABEL org.opencontainers.image.source="djangoship" \
       org.opencontainers.image.revision="${GIT_REVISION}"
 
-ENV PATH=/opt/venv/bin:$PATH \
-    PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    SENTRY_RELEASE=${GIT_REVISION}
+ENV SENTRY_RELEASE=${GIT_REVISION}
 
 # A numeric user with no home and no shell; the code stays owned by root, so
 # the process cannot change it.
@@ -71,31 +90,14 @@ COPY --from=builder /srv/deploy /srv/deploy
 
 WORKDIR /srv/app
 USER 10001:10001
-EXPOSE 8000
 
-# Liveness without curl: the image's own Python asks /healthz.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
-
-ENTRYPOINT ["/srv/deploy/entrypoint.sh"]
 # uvicorn with the service's request limits and options (app/server/run.py).
-CMD ["python", "-m", "server", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["python", "-m", "server"]
 
 # --- dev ---------------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS dev
+FROM deps AS dev
 
-COPY --from=uv /uv /bin/uv
-
-ENV UV_LINK_MODE=copy \
-    UV_PYTHON_DOWNLOADS=0 \
-    UV_PROJECT_ENVIRONMENT=/opt/venv \
-    PATH=/opt/venv/bin:$PATH \
-    PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
-
-WORKDIR /srv
-
-# Every dependency group, dev tools included.
+# The dev dependency group on top of the runtime's layer.
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=uv.lock,target=uv.lock \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
@@ -106,18 +108,13 @@ COPY pyproject.toml uv.lock ./
 COPY app ./app
 COPY deploy ./deploy
 
-# The developer's uid by default, so files the container writes into the
-# mounted source (new migrations) belong to them.
+# The developer's uid (compose.dev.yaml passes it), so files the container
+# writes into the mounted source (new migrations) belong to them.
 ARG DEV_UID=1000
 RUN groupadd --gid "${DEV_UID}" dev \
     && useradd --uid "${DEV_UID}" --gid "${DEV_UID}" --no-create-home --home-dir /tmp dev
 
 WORKDIR /srv/app
 USER ${DEV_UID}
-EXPOSE 8000
 
-HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
-
-ENTRYPOINT ["/srv/deploy/entrypoint.sh"]
 CMD ["/srv/deploy/dev-server.sh"]

@@ -12,7 +12,7 @@ help: ## list the tasks
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 up: ## the site on http://127.0.0.1:8000 with PostgreSQL, reloading on changes
-	$(COMPOSE_DEV) up
+	DEV_UID=$$(id -u) $(COMPOSE_DEV) up --build
 
 down: ## stop the development stack (its database volume stays)
 	$(COMPOSE_DEV) down

@@ -4,4 +4,4 @@
 # (app/server/run.py), with the same request limits as production.
 set -eu
 python manage.py migrate_with_lock --noinput
-exec python -m server --host 0.0.0.0 --port 8000 --reload
+exec python -m server --reload

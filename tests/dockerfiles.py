@@ -68,6 +68,15 @@ def env_names(stage):
     return names
 
 
+def image_environment(stage="base"):
+    """The variables a stage's ENV instructions set, with their values."""
+    values = {}
+    for arguments in stage_instructions(stage, "ENV"):
+        for name, value in re.findall(r"([A-Z_][A-Z0-9_]*)=(\S*)", arguments):
+            values[name] = value.strip('"')
+    return values
+
+
 def production_command():
     """The runtime stage's CMD: the service's server (python -m server …)."""
     (cmd,) = stage_instructions("runtime", "CMD")

@@ -7,12 +7,15 @@ import re
 from django.test import SimpleTestCase
 
 from config import settings
+from config.env import ConfigError
+from config.tests.settings_module import settings_read_from
 from health import checks as health
 from server import run as server
 from tests import dockerfiles, manifests
 from tests.support import REPO_DIR
 
-PORT = 8000
+# The port the server listens on in the image: written once, there.
+PORT = int(dockerfiles.image_environment()["UVICORN_PORT"])
 # Variables of the image that are not the service's settings.
 RUNTIME_VARIABLES = {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
 
@@ -65,13 +68,14 @@ class PythonVersionTests(SimpleTestCase):
         image = dockerfiles.dockerfile_args()["PYTHON_IMAGE"]
         self.assertRegex(image, rf"^python:{re.escape(python_version())}(-|$)")
 
-    def test_every_stage_starts_from_the_python_base_or_the_uv_binary(self):
-        bases = [
-            arguments.split()[0]
-            for _, instruction, arguments in dockerfiles.dockerfile_instructions()
-            if instruction == "FROM"
-        ]
-        self.assertLessEqual(set(bases), {"${PYTHON_IMAGE}", "${UV_IMAGE}"})
+    def test_every_stage_starts_from_the_python_base_the_uv_binary_or_an_earlier_stage(self):
+        stages = []
+        for _, instruction, arguments in dockerfiles.dockerfile_instructions():
+            if instruction == "FROM":
+                base, _, name = arguments.split()
+                with self.subTest(name):
+                    self.assertIn(base, {"${PYTHON_IMAGE}", "${UV_IMAGE}", *stages})
+                stages.append(name)
 
 
 class PostgresVersionTests(SimpleTestCase):
@@ -93,17 +97,18 @@ class PostgresVersionTests(SimpleTestCase):
 
 
 class PortAndHealthPathTests(SimpleTestCase):
-    def test_the_image_exposes_and_serves_the_port(self):
-        self.assertEqual(dockerfiles.stage_instructions("runtime", "EXPOSE"), [str(PORT)])
-        command = dockerfiles.production_command()
-        self.assertEqual(command[command.index("--port") + 1], str(PORT))
+    def test_the_image_serves_and_exposes_the_port_it_sets(self):
+        listens_on = dockerfiles.image_environment()["UVICORN_HOST"]
+        self.assertEqual(listens_on, "0.0.0.0")  # noqa: S104 - every interface of the container
+        self.assertEqual(dockerfiles.stage_instructions("base", "EXPOSE"), ["${UVICORN_PORT}"])
+        self.assertNotIn("--port", dockerfiles.production_command())
 
-    def test_the_image_healthcheck_asks_the_liveness_path_on_the_port(self):
-        for stage in ("runtime", "dev"):
+    def test_the_image_has_one_health_check_the_probe_every_stage_inherits(self):
+        (check,) = dockerfiles.stage_instructions("base", "HEALTHCHECK")
+        self.assertEqual(dockerfiles.exec_form(check), ["python", "-m", "health.probe"])
+        for stage in ("deps", "builder", "runtime", "dev"):
             with self.subTest(stage):
-                (check,) = dockerfiles.stage_instructions(stage, "HEALTHCHECK")
-                url = dockerfiles.healthcheck_url(dockerfiles.exec_form(check))
-                self.assertEqual(url, f"http://127.0.0.1:{PORT}{health.LIVENESS_PATH}")
+                self.assertEqual(dockerfiles.stage_instructions(stage, "HEALTHCHECK"), [])
 
     def test_the_dev_file_publishes_the_port_on_loopback_only(self):
         (published,) = dockerfiles.compose("dev")["services"]["web"]["ports"]
@@ -112,14 +117,15 @@ class PortAndHealthPathTests(SimpleTestCase):
     def test_the_proxy_forwards_to_the_port(self):
         self.assertIn(f"reverse_proxy web:{PORT}", caddyfile())
 
-    def test_compose_healthchecks_ask_the_liveness_path(self):
-        web = dockerfiles.compose("prod")["services"]["web"]
-        url = dockerfiles.healthcheck_url(web["healthcheck"]["test"])
-        self.assertEqual(url, f"http://127.0.0.1:{PORT}{health.LIVENESS_PATH}")
+    def test_compose_runs_the_images_health_check(self):
+        for name in dockerfiles.COMPOSE_FILES:
+            with self.subTest(f"compose.{name}.yaml"):
+                web = dockerfiles.compose(name)["services"]["web"]
+                self.assertNotIn("test", web.get("healthcheck", {}))
 
-    def test_the_dev_server_listens_on_the_port(self):
+    def test_the_dev_server_listens_where_the_image_says(self):
         script = (REPO_DIR / "deploy" / "dev-server.sh").read_text()
-        self.assertIn(f"--port {PORT}", script)
+        self.assertIn("exec python -m server --reload\n", script)
 
 
 def caddyfile():
@@ -216,7 +222,7 @@ class KubernetesParityTests(SimpleTestCase):
                 self.assertFalse({"command", "args"} & set(container))
         # compose.dev.yaml runs the dev image's server script: the same server, reloading.
         script = (REPO_DIR / "deploy" / "dev-server.sh").read_text()
-        self.assertIn("exec python -m server --host 0.0.0.0 --port 8000 --reload", script)
+        self.assertIn("exec python -m server --reload", script)
 
     def test_both_compose_files_give_the_server_the_open_files_it_needs(self):
         needed = server.files_needed(settings)  # the settings module: the defaults
@@ -252,7 +258,7 @@ class VariableNameTests(SimpleTestCase):
                     )
 
     def test_the_image_sets_only_variables_the_settings_read(self):
-        for stage in ("runtime", "dev"):
+        for stage in ("base", "deps", "runtime", "dev"):
             with self.subTest(stage):
                 names = dockerfiles.env_names(stage) - RUNTIME_VARIABLES
                 names = {n for n in names if not n.startswith("UV_")}
@@ -263,3 +269,50 @@ class VariableNameTests(SimpleTestCase):
             "SENTRY_RELEASE=${GIT_REVISION}",
             " ".join(dockerfiles.stage_instructions("runtime", "ENV")),
         )
+
+
+def settings_with(name, value=None):
+    """The settings' values (their upper-case names) with ``name`` set to
+    ``value``, or unset."""
+    if value is None:
+        read = settings_read_from(unset=[name])
+    else:
+        read = settings_read_from(**{name: value})
+    return {key: value for key, value in read.items() if key.isupper()}
+
+
+class DefaultsWrittenOnceTests(SimpleTestCase):
+    """A default lives in the settings; the files that configure an
+    environment set only what differs from it."""
+
+    def assertNotTheDefault(self, name, value):
+        try:
+            default = settings_with(name)
+        except ConfigError:
+            return  # required: it has no default
+        self.assertNotEqual(
+            settings_with(name, value), default, f"{name}={value} is the settings' default"
+        )
+
+    def test_the_kubernetes_config_sets_no_variable_to_its_default(self):
+        for path in sorted((REPO_DIR / "k8s").glob("**/config.env")):
+            for line in path.read_text().splitlines():
+                if line and not line.startswith("#"):
+                    name, value = line.split("=", 1)
+                    with self.subTest(f"{path.relative_to(REPO_DIR)}: {name}"):
+                        self.assertNotTheDefault(name, value)
+
+    def test_compose_sets_no_variable_to_its_default(self):
+        # The request limits are the proxy's too, which has no defaults of its
+        # own; the parity tests above hold them to the settings.
+        limits = set(dockerfiles.compose("prod")["x-limits"])
+        for name in dockerfiles.COMPOSE_FILES:
+            for service_name, service in compose_app_services(name).items():
+                for variable, value in service["environment"].items():
+                    if variable in limits:
+                        continue
+                    value = dockerfiles.with_defaults(str(value))
+                    if not value or "${" in value:
+                        continue  # empty: the default; or made of other variables
+                    with self.subTest(f"compose.{name}.yaml {service_name}: {variable}"):
+                        self.assertNotTheDefault(variable, value)

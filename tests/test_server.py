@@ -2,6 +2,7 @@
 files hashed, compressed and cached for a year or more."""
 
 import re
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -9,7 +10,16 @@ import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
-from tests.support import Server, collected_static, get, server_environment
+from tests.support import (
+    APP_DIR,
+    PYTHON,
+    Server,
+    collected_static,
+    environment,
+    free_port,
+    get,
+    server_environment,
+)
 
 pytestmark = pytest.mark.server
 
@@ -28,6 +38,28 @@ class UvicornServesTheSiteTests(TransactionTestCase):
         cls.server.stop()
         cls.workdir.cleanup()
         super().tearDownClass()
+
+    def probe(self, port):
+        """The image's health check, as the container runs it."""
+        return subprocess.run(
+            [PYTHON, "-m", "health.probe"],
+            cwd=APP_DIR,
+            env=environment(UVICORN_PORT=str(port)),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+
+    def test_the_images_health_check_passes_while_the_server_answers(self):
+        result = self.probe(self.server.port)
+        self.assertEqual((result.returncode, result.stderr), (0, ""))
+
+    def test_the_images_health_check_fails_in_one_line_when_nothing_answers(self):
+        result = self.probe(free_port())
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertIn("/healthz", result.stderr)
 
     def test_home_page_answers_200_with_the_hashed_stylesheet(self):
         status, headers, body = get(self.server.url + "/")

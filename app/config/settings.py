@@ -191,6 +191,10 @@ REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=10, minimum
 REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=30, minimum=0.5, maximum=3600)
 WEB_MAX_CONNECTIONS = env.int("WEB_MAX_CONNECTIONS", default=1000, minimum=1, maximum=100_000)
 # Server processes per container (uvicorn workers), each with its own pool.
+# Where the server listens (uvicorn's own names). The image sets both: the
+# port once, for its health check and every file that points at it.
+UVICORN_HOST = env.str("UVICORN_HOST", default="127.0.0.1")
+UVICORN_PORT = env.int("UVICORN_PORT", default=8000, minimum=0, maximum=65535)
 WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1, minimum=1, maximum=64)
 
 # --- Database ---------------------------------------------------------------

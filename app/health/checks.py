@@ -19,12 +19,10 @@ from django.db.migrations.executor import MigrationExecutor
 from psycopg_pool import AsyncConnectionPool
 
 from config.env import servable_hosts
+from health.paths import LIVENESS_PATH, PATHS, READINESS_PATH  # noqa: F401 - also named here
 
 logger = logging.getLogger(__name__)
 
-LIVENESS_PATH = "/healthz"
-READINESS_PATH = "/readyz"
-PATHS = frozenset({LIVENESS_PATH, READINESS_PATH})
 
 # Once every migration is applied it stays applied for this process's life
 # (a new release brings a new process), so the loader runs until it says so.

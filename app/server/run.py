@@ -1,7 +1,7 @@
 """The service's server: uvicorn, with the request limits of ``limits.protocol``.
 
-    python -m server --host 0.0.0.0 --port 8000      (the image's CMD)
-    python -m server --reload                            (development)
+    python -m server              (the image's CMD: UVICORN_HOST and UVICORN_PORT)
+    python -m server --reload     (development)
 
 uvicorn's command line can only choose among its own protocols, so this starts
 uvicorn through its Python API (``uvicorn.run``), with the options the service
@@ -34,8 +34,8 @@ RELOAD_INCLUDES = ["*.html", "*.css", "*.txt"]
 
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(prog="python -m server", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument("--host", help="address to listen on (default: UVICORN_HOST)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: UVICORN_PORT)")
     parser.add_argument("--reload", action="store_true", help="restart on changes (development)")
     return parser.parse_args(argv)
 
@@ -94,4 +94,6 @@ def main(argv=None):
     raise_open_files_limit(files_needed(settings))
     import uvicorn
 
-    uvicorn.run(APP, **uvicorn_options(settings, args.host, args.port, reload=args.reload))
+    host = args.host or settings.UVICORN_HOST
+    port = settings.UVICORN_PORT if args.port is None else args.port
+    uvicorn.run(APP, **uvicorn_options(settings, host, port, reload=args.reload))
