@@ -21,7 +21,7 @@ from config import settings
 from health import checks as health
 from server import run as server
 from tests import manifests
-from tests.manifests import KUBERNETES_VERSION, TARGETS, find, objects, one, pod_specs
+from tests.manifests import K8S_DIR, KUBERNETES_VERSION, TARGETS, find, objects, one, pod_specs
 from tests.support import REPO_DIR
 
 pytestmark = pytest.mark.k8s
@@ -342,10 +342,42 @@ class WorkloadTests(SimpleTestCase):
         self.assertEqual(spread["topologyKey"], "kubernetes.io/hostname")
 
     def test_production_runs_at_least_two_replicas(self):
-        self.assertGreaterEqual(one("overlays/prod", "Deployment", "web")["spec"]["replicas"], 2)
         hpa = one("overlays/prod", "HorizontalPodAutoscaler", "web")
         self.assertGreaterEqual(hpa["spec"]["minReplicas"], 2)
         self.assertEqual(hpa["spec"]["metrics"][0]["resource"]["name"], "cpu")
+
+    def test_the_autoscaler_alone_owns_the_replica_count(self):
+        for target in TARGETS:
+            with self.subTest(target):
+                hpa = one(target, "HorizontalPodAutoscaler", "web")
+                self.assertEqual(hpa["spec"]["scaleTargetRef"]["name"], "web")
+                self.assertNotIn("replicas", one(target, "Deployment", "web")["spec"])
+
+    def test_the_pod_the_web_and_migrate_share_is_written_once(self):
+        for name in ("deployment.yaml", "migrate-job.yaml"):
+            text = (K8S_DIR / "base" / name).read_text()
+            for shared in ("securityContext", "resources", "envFrom", "emptyDir"):
+                with self.subTest(f"{name}: {shared}"):
+                    self.assertNotIn(shared, text, "components/app-pod holds it")
+        web = one("base", "Deployment", "web")["spec"]["template"]["spec"]
+        job = one("base", "Job", "migrate")["spec"]["template"]["spec"]
+        for key in ("securityContext", "volumes", "serviceAccountName"):
+            with self.subTest(key):
+                self.assertEqual(web[key], job[key])
+        (web_container,) = web["containers"]
+        (job_container,) = job["containers"]
+        for key in ("image", "securityContext", "resources", "envFrom", "volumeMounts"):
+            with self.subTest(key):
+                self.assertEqual(web_container[key], job_container[key])
+
+    def test_overlays_patch_by_name_in_files_not_by_list_position(self):
+        for path in sorted(K8S_DIR.glob("**/kustomization.yaml")):
+            patches = yaml.safe_load(path.read_text()).get("patches", [])
+            for patch in patches:
+                with self.subTest(f"{path.relative_to(K8S_DIR)}: {patch}"):
+                    self.assertNotRegex(patch.get("patch", ""), r"path: \S*/\d+(/|$)")
+                    if "overlays" in path.parts:
+                        self.assertIn("path", patch, "an overlay's patch is a file named for it")
 
     def test_the_migrate_job_runs_the_locked_migration_with_the_web_image(self):
         for target in OVERLAYS:
