@@ -347,30 +347,55 @@ def parse_response(data):
     return int(status_line.split()[1]), headers, body
 
 
-class LiveServerMixin:
-    """One real server for a test class, on the test database, reached over
-    plain HTTP (so with cookies that are not HTTPS-only).
+# Cookies a browser keeps over plain HTTP (a server the tests reach as
+# http://127.0.0.1 with the production settings would set HTTPS-only ones).
+PLAIN_HTTP_COOKIES = {"SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"}
 
-    ``server_env`` adds or overrides variables; with ``collect_mail`` the
-    server writes each mail as a file in ``cls.mail_dir``.
+
+def start_server(testcase, env, **server_options):
+    """A real server with ``env``, for one test: stopped, and its log
+    removed, when the test ends."""
+    workdir = tempfile.TemporaryDirectory(prefix="server-")
+    testcase.addCleanup(workdir.cleanup)
+    server = Server(env, **server_options).start(Path(workdir.name) / "server.log")
+    testcase.addCleanup(server.stop)
+    return server
+
+
+class LiveServerMixin:
+    """One real server for a test class, on the test database.
+
+    ``server_env`` adds or overrides variables (``server_variables()`` may
+    compute them); ``server_env_unset`` gives the server the settings'
+    defaults for those names; ``plain_http_cookies`` (the default) lets the
+    cookies travel over plain HTTP; with ``collect_mail`` the server writes
+    each mail as a file in ``cls.mail_dir``.
     """
 
     server_env = {}
+    server_env_unset = ()
+    plain_http_cookies = True
     collect_mail = False
+
+    @classmethod
+    def server_variables(cls):
+        return dict(cls.server_env)
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._workdir = tempfile.TemporaryDirectory(prefix="live-server-")
         cls.workdir = Path(cls._workdir.name)
-        values = {"SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"}
+        values = dict(PLAIN_HTTP_COOKIES) if cls.plain_http_cookies else {}
         if cls.collect_mail:
             cls.mail_dir = cls.workdir / "mail"
             cls.mail_dir.mkdir()
             values["EMAIL_URL"] = f"filemail://{cls.mail_dir}"
         from django.db import connection
 
-        env = server_environment(connection.settings_dict, **{**values, **cls.server_env})
+        env = server_environment(connection.settings_dict, **{**values, **cls.server_variables()})
+        for name in cls.server_env_unset:
+            env.pop(name, None)
         cls.server = Server(env).start(cls.workdir / "server.log")
 
     @classmethod

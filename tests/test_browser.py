@@ -20,6 +20,7 @@ from django.db import connection
 from django.test import TransactionTestCase, override_settings
 
 from accounts.models import User
+from accounts.tests.factories import PASSWORD
 from tests.support import REPO_DIR, Server, server_environment
 
 pytestmark = pytest.mark.browser
@@ -35,7 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PASSWORD = "a-long-unusual-passphrase"
 CHANGED_PASSWORD = "changed-long-unusual-passphrase"
 RESET_PASSWORD = "reset-long-unusual-passphrase"
 ADMIN_PASSWORD = "admin-long-unusual-passphrase"

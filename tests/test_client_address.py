@@ -5,27 +5,19 @@ These tests run the real server and play both a client that forges the header
 and a trusted proxy that appends the client's address to it.
 """
 
-import tempfile
-from pathlib import Path
-
 import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
-from tests.support import FormClient, Server, server_environment
+from tests.support import PLAIN_HTTP_COOKIES, FormClient, server_environment, start_server
 
 pytestmark = pytest.mark.server
 
 LIMITS = {"LOGIN_THROTTLE_ADDRESS_LIMIT": "2", "LOGIN_THROTTLE_ACCOUNT_LIMIT": "100"}
 # The client keeps cookies like urllib: Secure ones never go back over plain HTTP.
-PLAIN_HTTP_COOKIES = {"SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"}
 
 
 class ClientAddressTests(TransactionTestCase):
-    def setUp(self):
-        self.workdir = tempfile.TemporaryDirectory(prefix="client-address-")
-        self.addCleanup(self.workdir.cleanup)
-
     def serve(self, forwarded_allow_ips):
         env = server_environment(
             connection.settings_dict,
@@ -33,9 +25,7 @@ class ClientAddressTests(TransactionTestCase):
             **LIMITS,
             **PLAIN_HTTP_COOKIES,
         )
-        server = Server(env).start(Path(self.workdir.name) / "uvicorn.log")
-        self.addCleanup(server.stop)
-        return server
+        return start_server(self, env)
 
     def fail_login(self, server, forwarded_for):
         client = FormClient(server.url)

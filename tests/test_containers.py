@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from django.test import SimpleTestCase
 
+from accounts.tests.factories import PASSWORD
 from tests import support
 from tests.support import REPO_DIR, FormClient, RawConnection, environment, free_port
 
 pytestmark = pytest.mark.containers
 
-PASSWORD = "a-long-unusual-passphrase"
 COPIED = [
     "app",
     "deploy",

@@ -8,13 +8,10 @@ import pytest
 from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
-from accounts.tests.factories import csrf_token_in
+from accounts.tests.factories import NEW_PASSWORD, PASSWORD, csrf_token_in
 from tests.support import FormClient, LiveServerMixin, manage, server_environment, sign_up
 
 pytestmark = pytest.mark.server
-
-PASSWORD = "server-long-unusual-passphrase"
-NEW_PASSWORD = "changed-long-unusual-passphrase"
 
 
 class ServerMixin(LiveServerMixin):

@@ -21,26 +21,26 @@ import pytest
 from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
-from accounts.tests.factories import csrf_token_in
+from accounts.tests.factories import PASSWORD, csrf_token_in
 from health import checks as health
 from tests import support
 from tests.postgres_instance import PostgresInstance
 from tests.support import (
+    PLAIN_HTTP_COOKIES,
     FormClient,
     Server,
     connections_named,
     database_url,
     manage,
     server_environment,
+    start_server,
 )
 
 pytestmark = pytest.mark.faults
 
-PASSWORD = "fault-long-unusual-passphrase"
 APPLICATION_NAME = "fault-test"  # how the service's connections are told apart
 PLAIN_HTTP = {
-    "SESSION_COOKIE_SECURE": "false",
-    "CSRF_COOKIE_SECURE": "false",
+    **PLAIN_HTTP_COOKIES,
     # The load logs in from one address many times.
     "LOGIN_THROTTLE_ACCOUNT_LIMIT": "10000",
     "LOGIN_THROTTLE_ADDRESS_LIMIT": "10000",
@@ -215,11 +215,7 @@ class DurabilityTests(PrivatePostgresMixin, SimpleTestCase):
 
 class GracefulShutdownUnderLoadTests(TransactionTestCase):
     def test_every_request_accepted_before_sigterm_completes_normally(self):
-        workdir = tempfile.TemporaryDirectory(prefix="shutdown-load-")
-        self.addCleanup(workdir.cleanup)
-        server = Server(server_environment(connection.settings_dict, **PLAIN_HTTP))
-        server.start(Path(workdir.name) / "uvicorn.log")
-        self.addCleanup(server.stop)
+        server = start_server(self, server_environment(connection.settings_dict, **PLAIN_HTTP))
 
         in_flight = [open_login_in_flight(server) for _ in range(8)]
         with Load([(server.url + "/readyz", ""), (server.url + "/about/", "")]) as load:
@@ -268,8 +264,6 @@ def finish(sock, rest):
 
 class PoolSaturationTests(TransactionTestCase):
     def test_requests_beyond_the_pool_wait_its_timeout_then_get_503(self):
-        workdir = tempfile.TemporaryDirectory(prefix="pool-saturation-")
-        self.addCleanup(workdir.cleanup)
         env = server_environment(
             connection.settings_dict,
             DATABASE_POOL_MIN_SIZE="0",
@@ -277,8 +271,7 @@ class PoolSaturationTests(TransactionTestCase):
             DATABASE_POOL_TIMEOUT="1",
             **PLAIN_HTTP,
         )
-        server = Server(env).start(Path(workdir.name) / "uvicorn.log")
-        self.addCleanup(server.stop)
+        server = start_server(self, env)
         status, cookie = sign_up(server.url, "saturated")
         self.assertEqual(status, 302)
 

@@ -16,6 +16,7 @@ from django.test import TransactionTestCase
 
 from accounts.tests.factories import csrf_token_in
 from tests.support import (
+    PLAIN_HTTP_COOKIES,
     PRODUCTION_COMMAND,
     FormClient,
     Server,
@@ -23,6 +24,7 @@ from tests.support import (
     database_url,
     get,
     server_environment,
+    start_server,
 )
 
 pytestmark = pytest.mark.server
@@ -30,13 +32,8 @@ pytestmark = pytest.mark.server
 
 class GracefulShutdownTests(TransactionTestCase):
     def setUp(self):
-        workdir = tempfile.TemporaryDirectory(prefix="graceful-shutdown-")
-        self.addCleanup(workdir.cleanup)
-        env = server_environment(
-            connection.settings_dict, SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false"
-        )
-        self.server = Server(env).start(Path(workdir.name) / "uvicorn.log")
-        self.addCleanup(self.server.stop)
+        env = server_environment(connection.settings_dict, **PLAIN_HTTP_COOKIES)
+        self.server = start_server(self, env)
 
     def slow_login_request(self):
         """Open a login POST whose body is only half sent: a request in flight."""

@@ -13,14 +13,8 @@ import pytest
 from django.test import TransactionTestCase
 
 from accounts.models import User
-from accounts.tests.factories import csrf_token_in
-from accounts.tests.spellings import (
-    EMAIL,
-    EMAIL_SPELLINGS,
-    PASSWORD,
-    USERNAME,
-    USERNAME_SPELLINGS,
-)
+from accounts.tests.factories import PASSWORD, csrf_token_in, signup_form
+from accounts.tests.spellings import EMAIL, EMAIL_SPELLINGS, USERNAME, USERNAME_SPELLINGS
 from tests.support import FormClient, LiveServerMixin
 
 pytestmark = pytest.mark.server
@@ -44,10 +38,6 @@ TAKEN = re.compile(r"already exists|was taken a moment ago")
 
 def token(page):
     return csrf_token_in(page)
-
-
-def signup_data(username, email):
-    return {"username": username, "email": email, "password1": PASSWORD, "password2": PASSWORD}
 
 
 class IdentitiesOnTheServerTests(LiveServerMixin, TransactionTestCase):
@@ -90,18 +80,20 @@ class IdentitiesOnTheServerTests(LiveServerMixin, TransactionTestCase):
 
     def sign_up_kate(self):
         client = FormClient(self.server.url)
-        status, _, _ = client.submit("/accounts/signup/", signup_data(USERNAME, EMAIL))
+        status, _, _ = client.submit("/accounts/signup/", signup_form(USERNAME, email=EMAIL))
         self.assertEqual(status, 302, self.server.output())
 
     def test_racing_signups_with_spellings_of_one_email_make_one_account(self):
         spellings = [EMAIL, *EMAIL_SPELLINGS]
-        answers = self.race([signup_data(f"kate{n}", email) for n, email in enumerate(spellings)])
+        answers = self.race(
+            [signup_form(f"kate{n}", email=email) for n, email in enumerate(spellings)]
+        )
         self.assertOneWinnerAndFormErrors(answers)
 
     def test_racing_signups_with_spellings_of_one_username_make_one_account(self):
         spellings = [USERNAME, *USERNAME_SPELLINGS]
         answers = self.race(
-            [signup_data(name, f"street{n}@example.com") for n, name in enumerate(spellings)]
+            [signup_form(name, email=f"street{n}@example.com") for n, name in enumerate(spellings)]
         )
         self.assertOneWinnerAndFormErrors(answers)
 

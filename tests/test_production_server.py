@@ -4,20 +4,17 @@ the test plays that proxy (FORWARDED_ALLOW_IPS=127.0.0.1) and sends
 X-Forwarded-Proto: https, as a load balancer does."""
 
 import json
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from http.cookies import SimpleCookie
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import TransactionTestCase
 
 from accounts.models import User
 from accounts.tests.factories import csrf_token_in, signup_form
-from tests.support import NoRedirect, Server, get, server_environment
+from tests.support import LiveServerMixin, NoRedirect, get
 
 pytestmark = pytest.mark.server
 
@@ -26,26 +23,14 @@ HTTPS = {"Host": HOST, "X-Forwarded-Proto": "https"}
 POD_IP = "10.244.3.17"
 
 
-class ProductionServerTests(TransactionTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.workdir = tempfile.TemporaryDirectory(prefix="production-server-")
-        env = server_environment(
-            connection.settings_dict,
-            ALLOWED_HOSTS=HOST,
-            FORWARDED_ALLOW_IPS="127.0.0.1",
-            SECURE_SSL_REDIRECT="true",
-        )
-        for name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"):
-            env.pop(name, None)
-        cls.server = Server(env).start(Path(cls.workdir.name) / "uvicorn.log")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.workdir.cleanup()
-        super().tearDownClass()
+class ProductionServerTests(LiveServerMixin, TransactionTestCase):
+    server_env = {
+        "ALLOWED_HOSTS": HOST,
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "true",
+    }
+    server_env_unset = ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS")
+    plain_http_cookies = False
 
     def get(self, path, **headers):
         return get(self.server.url + path, headers=headers)

@@ -8,10 +8,8 @@ raw sockets, and an ordinary client checks that it is still served.
 
 import resource
 import subprocess
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -24,9 +22,9 @@ from tests.support import (
     FormClient,
     LiveServerMixin,
     RawConnection,
-    Server,
     get,
     server_environment,
+    start_server,
 )
 
 pytestmark = pytest.mark.server
@@ -252,13 +250,9 @@ class OpenFilesTests(TransactionTestCase):
         self.assertIn(f"the limit is {self.FILE_LIMIT}", line)
 
     def test_a_flood_past_the_file_limit_locks_nobody_out(self):
-        workdir = tempfile.TemporaryDirectory(prefix="limits-files-")
-        self.addCleanup(workdir.cleanup)
         env = server_environment(connection.settings_dict, WEB_MAX_CONNECTIONS="150")
         limit = (self.FILE_LIMIT, self.FILE_LIMIT)
-        server = Server(env, limits={resource.RLIMIT_NOFILE: limit})
-        server.start(Path(workdir.name) / "server.log")
-        self.addCleanup(server.stop)
+        server = start_server(self, env, limits={resource.RLIMIT_NOFILE: limit})
         flood = []
         self.addCleanup(lambda: [raw.close() for raw in flood])
         errors = []

@@ -3,41 +3,30 @@ files hashed, compressed and cached for a year or more."""
 
 import re
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import TransactionTestCase
 
 from tests.support import (
     APP_DIR,
     PYTHON,
-    Server,
+    LiveServerMixin,
     collected_static,
     environment,
     free_port,
     get,
-    server_environment,
 )
 
 pytestmark = pytest.mark.server
 
 
-class UvicornServesTheSiteTests(TransactionTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.workdir = tempfile.TemporaryDirectory(prefix="uvicorn-test-")
-        _, cls.manifest = collected_static()
-        env = server_environment(connection.settings_dict)
-        cls.server = Server(env).start(Path(cls.workdir.name) / "uvicorn.log")
+class UvicornServesTheSiteTests(LiveServerMixin, TransactionTestCase):
+    plain_http_cookies = False  # the production settings, as they are
 
     @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.workdir.cleanup()
-        super().tearDownClass()
+    def setUpClass(cls):
+        _, cls.manifest = collected_static()
+        super().setUpClass()
 
     def probe(self, port):
         """The image's health check, as the container runs it."""

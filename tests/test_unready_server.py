@@ -4,8 +4,6 @@ database with a 503 page that says to try again. With no host it can serve,
 it is not ready either."""
 
 import json
-import tempfile
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -13,37 +11,23 @@ from django.test import SimpleTestCase, override_settings
 
 from tests.support import (
     FormClient,
+    LiveServerMixin,
     ScratchDatabase,
-    Server,
     database_url,
     get,
     manage,
     server_environment,
+    start_server,
 )
 
 pytestmark = pytest.mark.server
 
 
-class DatabaseOutOfReachTests(SimpleTestCase):
+class DatabaseOutOfReachTests(LiveServerMixin, SimpleTestCase):
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.workdir = tempfile.TemporaryDirectory(prefix="unready-server-")
+    def server_variables(cls):
         settings_dict = {**connection.settings_dict, "NAME": "no_such_database_for_tests"}
-        env = server_environment(
-            connection.settings_dict,
-            DATABASE_URL=database_url(settings_dict),
-            DATABASE_POOL_TIMEOUT="1",
-            SESSION_COOKIE_SECURE="false",
-            CSRF_COOKIE_SECURE="false",
-        )
-        cls.server = Server(env).start(Path(cls.workdir.name) / "uvicorn.log")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.workdir.cleanup()
-        super().tearDownClass()
+        return {"DATABASE_URL": database_url(settings_dict), "DATABASE_POOL_TIMEOUT": "1"}
 
     def test_liveness_does_not_depend_on_the_database(self):
         status, _, _ = FormClient(self.server.url).request("/healthz")
@@ -89,10 +73,7 @@ class UnappliedMigrationTests(SimpleTestCase):
         env = server_environment(connection.settings_dict, DATABASE_URL=ScratchDatabase(self).url)
         partly = manage("migrate", "accounts", "0002", "--noinput", env=env)
         self.assertEqual(partly.returncode, 0, partly.stderr)
-        workdir = tempfile.TemporaryDirectory(prefix="unapplied-migration-")
-        self.addCleanup(workdir.cleanup)
-        server = Server(env).start(Path(workdir.name) / "server.log")
-        self.addCleanup(server.stop)
+        server = start_server(self, env)
 
         status, _, body = get(server.url + "/readyz")
         self.assertEqual(status, 503, body)

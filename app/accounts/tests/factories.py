@@ -1,10 +1,20 @@
-"""What the tests of accounts share: the passwords they use, a filled
-signup form, and how a browser finds the CSRF token in a form page."""
+"""What the tests share: the passwords they use, a user, a filled signup
+form, and how a browser finds the CSRF token in a form page."""
 
 import re
 
 PASSWORD = "a-long-unusual-passphrase"
 NEW_PASSWORD = "another-long-unusual-passphrase"
+
+
+def make_user(username="ada", email=None, password=PASSWORD, **fields):
+    """A user who signed up as ``username`` (``username@example.com``), with
+    ``PASSWORD`` unless another is given."""
+    from accounts.models import User
+
+    if email is None:
+        email = f"{username}@example.com"
+    return User.objects.create_user(username, email, password, **fields)
 
 
 def signup_form(username="grace", **fields):

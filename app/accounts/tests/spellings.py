@@ -5,8 +5,6 @@ Each list holds other spellings of the name or address above it, one trick
 each, all accepted by Django's validators, none equal to it as text.
 """
 
-PASSWORD = "a-long-unusual-passphrase"
-
 # An address on a Unicode domain, stored as typed.
 EMAIL = "kate@b\u00fccher.example"
 EMAIL_SPELLINGS = [

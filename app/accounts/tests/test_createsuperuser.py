@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 
 from accounts.models import User
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import PASSWORD, make_user
 
 
 class Terminal(StringIO):
@@ -61,7 +61,7 @@ class InteractiveCreateSuperuserTests(TestCase):
 class CreateSuperuserTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        User.objects.create_user("ada", "ada@example.com", "a-long-unusual-passphrase")
+        make_user()
 
     def test_a_username_taken_in_another_spelling_is_refused_with_a_message(self):
         for spelling in ("ADA", "\uff41\uff44\uff41"):  # fullwidth letters

@@ -8,24 +8,14 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.tests.factories import NEW_PASSWORD, PASSWORD, make_user, signup_form
 
-PASSWORD = "a-long-unusual-passphrase"
-NEW_PASSWORD = "another-long-unusual-passphrase"
 THROTTLES = {
     "login": {"window": 900, "limits": {"account": 100, "address": 100}},
     "password_reset": {"window": 3600, "limits": {"email": 100, "address": 100}},
     "signup": {"window": 3600, "limits": {"address": 2}},
     "password_change": {"window": 900, "limits": {"account": 2}},
 }
-
-
-def signup_data(username):
-    return {
-        "username": username,
-        "email": f"{username}@example.com",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-    }
 
 
 @override_settings(THROTTLES=THROTTLES)
@@ -36,7 +26,7 @@ class SignupThrottleTests(TestCase):
 
     def sign_up(self, username, address="192.0.2.10"):
         self.client.logout()
-        return self.client.post(self.url, signup_data(username), REMOTE_ADDR=address)
+        return self.client.post(self.url, signup_form(username), REMOTE_ADDR=address)
 
     def test_the_signup_after_the_limit_gets_429_with_when_to_retry(self):
         self.assertEqual(self.sign_up("u1").status_code, 302)
@@ -79,8 +69,8 @@ class PasswordChangeThrottleTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.url = reverse("password_change")
-        cls.user = User.objects.create_user("ada", "ada@example.com", PASSWORD)
-        cls.other = User.objects.create_user("grace", "grace@example.com", PASSWORD)
+        cls.user = make_user()
+        cls.other = make_user("grace")
 
     def setUp(self):
         self.client.force_login(self.user)

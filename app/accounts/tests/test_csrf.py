@@ -3,19 +3,13 @@
 from django.test import Client, TestCase
 from django.urls import reverse
 
-from accounts.models import User
-from accounts.tests.factories import csrf_token_in, signup_form
-
-PASSWORD = "a-long-unusual-passphrase"
-NEW_PASSWORD = "another-long-unusual-passphrase"
+from accounts.tests.factories import NEW_PASSWORD, PASSWORD, csrf_token_in, make_user, signup_form
 
 
 class CsrfTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user(
-            username="ada", email="ada@example.com", password=PASSWORD
-        )
+        cls.user = make_user()
 
     def setUp(self):
         self.client = Client(enforce_csrf_checks=True)

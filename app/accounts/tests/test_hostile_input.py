@@ -13,7 +13,7 @@ from hypothesis.extra.django import TestCase
 
 from accounts.identity import canonical_email, canonical_username
 from accounts.models import User
-from accounts.tests.factories import NEW_PASSWORD, PASSWORD
+from accounts.tests.factories import NEW_PASSWORD, PASSWORD, make_user
 
 FORMS = {
     "signup": ("/accounts/signup/", ["username", "email", "password1", "password2"]),
@@ -94,7 +94,7 @@ def sent(body):
 class HostileInputTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user("ada", "ada@example.com", PASSWORD)
+        cls.user = make_user()
 
     def post(self, path, body):
         response = self.client.post(

@@ -3,6 +3,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.tests.factories import PASSWORD, make_user
 from accounts.tests.spellings import (
     EMAIL,
     EMAIL_SPELLINGS,
@@ -10,16 +11,12 @@ from accounts.tests.spellings import (
     USERNAME_SPELLINGS,
 )
 
-PASSWORD = "a-long-unusual-passphrase"
-
 
 class LoginTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.url = reverse("login")
-        cls.user = User.objects.create_user(
-            username="ada", email="ada@example.com", password=PASSWORD
-        )
+        cls.user = make_user()
 
     def login(self, username, password=PASSWORD, **extra):
         return self.client.post(self.url, {"username": username, "password": password}, **extra)
@@ -116,9 +113,7 @@ class LoginSpellingTests(TestCase):
 class LogoutTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user(
-            username="ada", email="ada@example.com", password=PASSWORD
-        )
+        cls.user = make_user()
 
     def setUp(self):
         self.client.force_login(self.user)
@@ -137,9 +132,7 @@ class LogoutTests(TestCase):
 class ProfileTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user(
-            username="ada", email="ada@example.com", password=PASSWORD
-        )
+        cls.user = make_user()
 
     def test_profile_needs_login(self):
         response = self.client.get(reverse("profile"))

@@ -4,7 +4,8 @@ from django.urls import reverse
 
 from accounts.forms import PasswordResetForm
 from accounts.models import User
-from accounts.tests.spellings import EMAIL, EMAIL_SPELLINGS, OTHER_EMAILS, PASSWORD
+from accounts.tests.factories import PASSWORD
+from accounts.tests.spellings import EMAIL, EMAIL_SPELLINGS, OTHER_EMAILS
 from accounts.views import PasswordResetView
 
 

@@ -9,19 +9,14 @@ from django.core import mail
 from django.test import Client, TestCase
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.tests.factories import NEW_PASSWORD, PASSWORD, make_user
 from config.tests.settings_module import settings_read_from
-
-PASSWORD = "a-long-unusual-passphrase"
-NEW_PASSWORD = "another-long-unusual-passphrase"
 
 
 class PasswordChangeTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user(
-            username="ada", email="ada@example.com", password=PASSWORD
-        )
+        cls.user = make_user()
 
     def change(self, client, old=PASSWORD, new=NEW_PASSWORD):
         return client.post(
@@ -60,9 +55,7 @@ class PasswordChangeTests(TestCase):
 class PasswordResetTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user(
-            username="ada", email="ada@example.com", password=PASSWORD
-        )
+        cls.user = make_user()
 
     def request_reset(self, email):
         return self.client.post(reverse("password_reset"), {"email": email})

@@ -6,9 +6,8 @@ from urllib.parse import quote
 from django.test import TestCase
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.tests.factories import PASSWORD, make_user, signup_form
 
-PASSWORD = "a-long-unusual-passphrase"
 PROFILE = "/accounts/profile/"
 
 # The login page (and the other pages that send a logged-in user on), spelt
@@ -54,7 +53,7 @@ def query(url):
 class LoggedInLoginPageTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user("ada", "ada@example.com", PASSWORD)
+        cls.user = make_user()
 
     def setUp(self):
         self.client.force_login(self.user)
@@ -79,7 +78,7 @@ class LoggedInLoginPageTests(TestCase):
 class LoginNextTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user("ada", "ada@example.com", PASSWORD)
+        cls.user = make_user()
 
     def log_in(self, next_url):
         return self.client.post(
@@ -97,23 +96,13 @@ class LoginNextTests(TestCase):
         self.assertContains(response, 'href="/accounts/signup/?next=/about/"')
 
 
-def signup_data(username, **extra):
-    return {
-        "username": username,
-        "email": f"{username}@example.com",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-        **extra,
-    }
-
-
 class SignupNextTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user("ada", "ada@example.com", PASSWORD)
+        cls.user = make_user()
 
     def test_signup_follows_a_safe_next(self):
-        response = self.client.post("/accounts/signup/", signup_data("grace", next="/about/"))
+        response = self.client.post("/accounts/signup/", signup_form("grace", next="/about/"))
         self.assertRedirects(response, "/about/")
 
     def test_signup_ignores_a_next_off_site_or_at_an_account_page(self):
@@ -122,7 +111,7 @@ class SignupNextTests(TestCase):
                 self.client.logout()
                 response = self.client.post(
                     "/accounts/signup/",
-                    signup_data(f"user{number}", next=url),
+                    signup_form(f"user{number}", next=url),
                     REMOTE_ADDR=f"192.0.2.{number}",  # each its own signup budget
                 )
                 self.assertRedirects(response, PROFILE, fetch_redirect_response=False)
@@ -147,7 +136,7 @@ class SignupNextTests(TestCase):
 class LogoutNextTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user("ada", "ada@example.com", PASSWORD)
+        cls.user = make_user()
 
     def log_out(self, next_url):
         self.client.force_login(self.user)

@@ -4,31 +4,18 @@ from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import PASSWORD, make_user, signup_form
 from accounts.tests.identity_rules import IDENTITY_RULES, TAKEN_EMAIL, TAKEN_USERNAME
 from accounts.views import SignupView
 
 RACE_LOST = "That username or email was taken a moment ago. Try another."
 
 
-def signup_data(**overrides):
-    data = {
-        "username": "grace",
-        "email": "grace@example.com",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-    }
-    data.update(overrides)
-    return data
-
-
 class SignupTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.url = reverse("signup")
-        cls.existing = User.objects.create_user(
-            username="ada", email="ada@example.com", password=PASSWORD
-        )
+        cls.existing = make_user()
 
     def test_signup_page_is_at_accounts_signup(self):
         self.assertEqual(self.url, "/accounts/signup/")
@@ -39,7 +26,7 @@ class SignupTests(TestCase):
             self.assertContains(response, f'name="{field}"')
 
     def test_valid_signup_creates_the_user_logs_in_and_redirects(self):
-        response = self.client.post(self.url, signup_data())
+        response = self.client.post(self.url, signup_form())
         self.assertRedirects(response, reverse("profile"))
         user = User.objects.get(username="grace")
         self.assertEqual(user.email, "grace@example.com")
@@ -47,7 +34,7 @@ class SignupTests(TestCase):
         self.assertEqual(int(self.client.session["_auth_user_id"]), user.pk)
 
     def test_weak_password_is_a_form_error(self):
-        response = self.client.post(self.url, signup_data(password1="123456", password2="123456"))
+        response = self.client.post(self.url, signup_form(password1="123456", password2="123456"))
         self.assertEqual(response.status_code, 200)
         errors = response.context["form"].errors["password2"]
         self.assertIn("This password is too common.", errors)
@@ -55,14 +42,14 @@ class SignupTests(TestCase):
         self.assertFalse(User.objects.filter(username="grace").exists())
 
     def test_mismatched_passwords_are_a_form_error(self):
-        response = self.client.post(self.url, signup_data(password2=PASSWORD + "!"))
+        response = self.client.post(self.url, signup_form(password2=PASSWORD + "!"))
         self.assertEqual(response.status_code, 200)
         self.assertFormError(
             response.context["form"], "password2", "The two password fields didn\u2019t match."
         )
 
     def test_errors_are_shown_next_to_their_fields(self):
-        response = self.client.post(self.url, signup_data(email="ADA@example.com"))
+        response = self.client.post(self.url, signup_form(email="ADA@example.com"))
         self.assertContains(response, 'aria-invalid="true"')
         self.assertContains(response, 'id="id_email_error"')
 
@@ -100,7 +87,7 @@ class SignupIdentityRulesTests(TestCase):
                 # Each from an address of its own: the signup throttle is not under test.
                 address = f"192.0.2.{n + 1}"
                 response = self.client.post(
-                    self.url, signup_data(**{field: value}), REMOTE_ADDR=address
+                    self.url, signup_form(**{field: value}), REMOTE_ADDR=address
                 )
                 self.assertEqual(response.status_code, 200)
                 self.assertFormError(response.context["form"], field, message)
@@ -108,7 +95,9 @@ class SignupIdentityRulesTests(TestCase):
 
     def test_a_username_taken_between_the_check_and_the_insert_is_a_form_error(self):
         with another_signup_first(username="Grace", email="someone@example.com"):
-            response = self.client.post(self.url, signup_data(username="GRACE"))
+            response = self.client.post(
+                self.url, signup_form(username="GRACE", email="grace@example.com")
+            )
         self.assertEqual(response.status_code, 200)
         self.assertFormError(response.context["form"], None, RACE_LOST)
         self.assertEqual(User.objects.filter(username_canonical="grace").count(), 1)
@@ -116,7 +105,7 @@ class SignupIdentityRulesTests(TestCase):
 
     def test_an_email_taken_between_the_check_and_the_insert_is_a_form_error(self):
         with another_signup_first(username="someone", email="Grace@Example.com"):
-            response = self.client.post(self.url, signup_data(email="grace@example.com"))
+            response = self.client.post(self.url, signup_form(email="grace@example.com"))
         self.assertEqual(response.status_code, 200)
         self.assertFormError(response.context["form"], None, RACE_LOST)
         self.assertEqual(User.objects.filter(email_canonical="grace@example.com").count(), 1)

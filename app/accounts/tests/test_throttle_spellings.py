@@ -3,13 +3,8 @@ from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.tests.spellings import (
-    EMAIL,
-    EMAIL_SPELLINGS,
-    PASSWORD,
-    USERNAME,
-    USERNAME_SPELLINGS,
-)
+from accounts.tests.factories import PASSWORD
+from accounts.tests.spellings import EMAIL, EMAIL_SPELLINGS, USERNAME, USERNAME_SPELLINGS
 from accounts.throttling import subject_key
 
 THROTTLES = {

@@ -7,9 +7,9 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from accounts.models import ThrottleCounter, User
+from accounts.tests.factories import PASSWORD, make_user
 from accounts.throttling import SWEEP_PER_HIT, login_throttle, purge_expired
 
-PASSWORD = "a-long-unusual-passphrase"
 THROTTLES = {
     "login": {"window": 900, "limits": {"account": 3, "address": 5}},
     "password_reset": {"window": 3600, "limits": {"email": 2, "address": 4}},
@@ -27,9 +27,7 @@ def let_the_window_pass():
 class LoginThrottleTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user(
-            username="ada", email="ada@example.com", password=PASSWORD
-        )
+        cls.user = make_user()
 
     def login(self, username="ada", password="wrong", address="192.0.2.10"):
         return self.client.post(
@@ -137,7 +135,7 @@ class LoginThrottleTests(TestCase):
 class PasswordResetThrottleTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        User.objects.create_user(username="ada", email="ada@example.com", password=PASSWORD)
+        make_user()
 
     def reset(self, email="ada@example.com", address="192.0.2.10"):
         return self.client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=address)

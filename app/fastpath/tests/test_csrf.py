@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import TransactionTestCase
 
 from accounts.models import User
-from accounts.tests.factories import NEW_PASSWORD, PASSWORD, signup_form
+from accounts.tests.factories import NEW_PASSWORD, PASSWORD, make_user, signup_form
 from config.tests.asgi import FORM, ServedApplicationMixin, run
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -20,7 +20,7 @@ class CsrfBehaviour(ServedApplicationMixin):
 
     def setUp(self):
         super().setUp()
-        self.user = User.objects.create_user("ada", "ada@example.com", PASSWORD)
+        self.user = make_user()
 
     def send(self, method, path, data=None, token=None):
         """Send a form as a page of another site would: with the browser's

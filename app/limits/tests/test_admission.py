@@ -6,31 +6,22 @@ import gc
 from django.test import SimpleTestCase, TestCase, override_settings
 
 from accounts.models import User
+from accounts.tests.factories import make_user, signup_form
 from errors import views
 from limits import admission
 
-PASSWORD = "a-long-unusual-passphrase"
 ONE_SLOT = {"PASSWORD_HASHING_CONCURRENCY": 1, "PASSWORD_HASHING_WAIT": 0.05}
-
-
-def signup_data(username):
-    return {
-        "username": username,
-        "email": f"{username}@example.com",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-    }
 
 
 @override_settings(**ONE_SLOT)
 class PasswordHashingGateTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user("ada", "ada@example.com", PASSWORD)
+        cls.user = make_user()
 
     async def test_a_hashing_request_that_finds_no_slot_in_time_gets_503_with_retry_after(self):
         async with admission.password_hashing.slot():
-            response = await self.async_client.post("/accounts/signup/", signup_data("grace"))
+            response = await self.async_client.post("/accounts/signup/", signup_form())
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response["Retry-After"], str(views.RETRY_AFTER))
         self.assertIn(b"We are busy right now", response.content)
@@ -72,18 +63,18 @@ class PasswordHashingGateTests(TestCase):
 
         holder = asyncio.create_task(hold_the_slot_briefly())
         await asyncio.sleep(0)  # the holder takes the only slot
-        response = await self.async_client.post("/accounts/signup/", signup_data("grace"))
+        response = await self.async_client.post("/accounts/signup/", signup_form())
         await holder
         self.assertRedirects(response, "/accounts/profile/", fetch_redirect_response=False)
 
     @override_settings(PASSWORD_HASHING_CONCURRENCY=0)
     async def test_with_the_bound_off_a_hashing_request_never_waits(self):
-        response = await self.async_client.post("/accounts/signup/", signup_data("grace"))
+        response = await self.async_client.post("/accounts/signup/", signup_form())
         self.assertRedirects(response, "/accounts/profile/", fetch_redirect_response=False)
         self.assertNotIn(asyncio.get_running_loop(), admission.password_hashing._semaphores)
 
     def test_the_sync_test_client_goes_through_the_gate(self):
-        response = self.client.post("/accounts/signup/", signup_data("grace"))
+        response = self.client.post("/accounts/signup/", signup_form())
         self.assertRedirects(response, "/accounts/profile/")
 
 
