@@ -1,9 +1,15 @@
 """Read the service's configuration from environment variables, strictly.
 
-django-environ parses the URLs; this module adds what it does not do: it refuses
-a malformed value instead of guessing (django-environ reads ``DEBUG=maybe`` as
-false), it names the variable in every error, and it records every name it reads
-so that a test can hold the documented template to the settings.
+django-environ does the parsing where it parses strictly: the database and
+email URLs, integers and comma-separated lists (``Env.parse_value``). Two of
+its casts guess, and this module does them itself: a boolean (django-environ
+reads ``DEBUG=maybe`` as false and ``DEBUG=2`` as true) and a number (it drops
+every character that is not a digit, so ``10s`` is 10 and ``1e3`` is 13). On
+top of the library it refuses control characters, keeps every number in a
+range, checks the values Django would only misread later (hosts, origins,
+header names, addresses), names the variable in every error, and records
+every name it reads so that a test can hold the documented template to the
+settings.
 
 Errors are ``ConfigError``: one line, safe to print (it never echoes a URL,
 which may hold a password). ``load_settings_or_exit`` turns one into a short
@@ -74,6 +80,8 @@ class Env:
         return self._raw(name, default)
 
     def bool(self, name, default=REQUIRED):
+        """One of ``TRUE_WORDS`` or ``FALSE_WORDS``, in any case; any other word
+        is refused (django-environ would read it as false)."""
         value = self._raw(name, default)
         if isinstance(value, bool):
             return value
@@ -89,13 +97,15 @@ class Env:
         fails later (a window of 10**15 seconds overflows PostgreSQL's interval)."""
         value = self._raw(name, default)
         try:
-            number = int(value)
+            number = environ.Env.parse_value(value, int)
         except (TypeError, ValueError):
             raise ConfigError(f"{name} is not an integer ({value!r})") from None
         return self._in_range(name, number, minimum, maximum)
 
     def float(self, name, default=REQUIRED, *, minimum, maximum):
-        """A finite number between ``minimum`` and ``maximum`` (never inf or nan)."""
+        """A finite number between ``minimum`` and ``maximum`` (never inf or nan),
+        written as Python writes one: not django-environ's cast, which drops
+        what is not a digit."""
         value = self._raw(name, default)
         try:
             number = float(value)
@@ -128,7 +138,7 @@ class Env:
         value = self._raw(name, None)
         if value is None:
             return list(default)
-        return [item.strip() for item in value.split(",") if item.strip()]
+        return [item.strip() for item in environ.Env.parse_value(value, list) if item.strip()]
 
     def text(self, name, default=REQUIRED, *, max_length, ascii_only=False, forbidden=""):
         """A short text: at most ``max_length`` characters (bytes when

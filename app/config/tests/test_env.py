@@ -78,6 +78,27 @@ class EnvTests(SimpleTestCase):
         )
 
 
+class NumberTests(SimpleTestCase):
+    """Numbers are read as Python writes them: django-environ's float cast
+    would read "10s" as 10 and "1,5" as 1.5."""
+
+    def test_a_number_with_a_unit_or_a_comma_is_refused(self):
+        for value in ("10s", "1,5", "5 seconds"):
+            with self.subTest(value):
+                with self.assertRaisesMessage(ConfigError, "DATABASE_POOL_TIMEOUT is not a number"):
+                    Env({"DATABASE_POOL_TIMEOUT": value}).float(
+                        "DATABASE_POOL_TIMEOUT", minimum=0, maximum=60
+                    )
+                with self.assertRaisesMessage(ConfigError, "WEB_CONCURRENCY is not an integer"):
+                    Env({"WEB_CONCURRENCY": value}).int("WEB_CONCURRENCY", minimum=1, maximum=64)
+
+    def test_a_number_as_python_writes_it_is_read(self):
+        env = Env({"A": "2.5", "B": "1e1", "C": "12"})
+        self.assertEqual(env.float("A", minimum=0, maximum=100), 2.5)
+        self.assertEqual(env.float("B", minimum=0, maximum=100), 10.0)
+        self.assertEqual(env.int("C", minimum=0, maximum=100), 12)
+
+
 class ChoiceTests(SimpleTestCase):
     def test_a_choice_is_one_of_its_words(self):
         env = Env({"ASGI_HANDLER": "django"})
