@@ -28,6 +28,7 @@ class VersionCheckTests(SimpleTestCase):
         with mock.patch.object(versions, "installed", installed_except()):
             self.assertEqual(version_warnings(), [])
 
+    @override_settings(ASGI_HANDLER="fastpath")
     def test_a_new_django_is_a_warning_that_names_the_switch(self):
         with mock.patch.object(versions, "installed", installed_except(django="6.2")):
             (warning,) = version_warnings()
