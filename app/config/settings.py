@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks_db",  # the tasks' table and its worker (TASKS below)
     "accounts",
     "pages",
     "release",
@@ -319,6 +320,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Background tasks -------------------------------------------------------
+
+# Django's tasks framework (django.tasks), stored in PostgreSQL: code defines
+# tasks with @task and calls .enqueue(); `manage.py db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # --- Email ------------------------------------------------------------------
 
