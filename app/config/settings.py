@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "accounts",
     "pages",
     "release",
+    "maintenance",
 ]
 
 # The server's handler: "fastpath" (fastpath/: an async-native equivalent of
@@ -326,6 +327,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Django's tasks framework (django.tasks), stored in PostgreSQL: code defines
 # tasks with @task and calls .enqueue(); `manage.py db_worker` runs them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Finished task results are kept this many days, then `manage.py maintain`
+# prunes them.
+TASK_RESULTS_RETENTION_DAYS = env.int(
+    "TASK_RESULTS_RETENTION_DAYS", default=14, minimum=1, maximum=3650
+)
 
 # --- Email ------------------------------------------------------------------
 

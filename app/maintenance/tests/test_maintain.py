@@ -1,0 +1,69 @@
+"""``manage.py maintain`` clears what has expired and nothing else."""
+
+from datetime import timedelta
+
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.db.models.functions import Now
+from django.tasks import TaskResultStatus
+from django.test import TestCase, override_settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from accounts.models import ThrottleCounter
+from config.tests.tasks import add
+
+
+def finished_task(days_ago):
+    result = add.enqueue(1, 1)
+    DBTaskResult.objects.filter(id=result.id).update(
+        status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now() - timedelta(days=days_ago)
+    )
+    return result.id
+
+
+class MaintainTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        now = timezone.now()
+        Session.objects.create(
+            session_key="expired", session_data="", expire_date=now - timedelta(hours=1)
+        )
+        Session.objects.create(
+            session_key="alive", session_data="", expire_date=now + timedelta(hours=1)
+        )
+        ThrottleCounter.objects.create(
+            key="login:ended", hits=3, window_ends=Now() - timedelta(seconds=1)
+        )
+        ThrottleCounter.objects.create(
+            key="login:open", hits=3, window_ends=Now() + timedelta(minutes=5)
+        )
+
+    def maintain(self):
+        with self.assertLogs("maintenance", level="INFO") as logs:
+            call_command("maintain")
+        return {record.step: record.removed for record in logs.records}
+
+    @override_settings(TASK_RESULTS_RETENTION_DAYS=14)
+    def test_it_clears_what_has_expired_and_keeps_the_rest(self):
+        old, recent = finished_task(days_ago=15), finished_task(days_ago=1)
+        waiting = add.enqueue(2, 2).id
+        removed = self.maintain()
+        self.assertEqual(removed, {"sessions": 1, "throttles": 1, "task_results": 1})
+        self.assertEqual(list(Session.objects.values_list("session_key", flat=True)), ["alive"])
+        self.assertEqual(
+            list(ThrottleCounter.objects.values_list("key", flat=True)), ["login:open"]
+        )
+        kept = {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)}
+        self.assertEqual(kept, {recent, waiting})
+        self.assertFalse(DBTaskResult.objects.filter(id=old).exists())
+
+    def test_a_second_run_finds_nothing_left(self):
+        self.maintain()
+        self.assertEqual(self.maintain(), {"sessions": 0, "throttles": 0, "task_results": 0})
+
+    @override_settings(TASK_RESULTS_RETENTION_DAYS=30)
+    def test_the_retention_comes_from_the_setting(self):
+        kept = finished_task(days_ago=20)
+        self.maintain()
+        self.assertTrue(DBTaskResult.objects.filter(id=kept).exists())
