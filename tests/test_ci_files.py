@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 from django.test import SimpleTestCase
 
-from server.application import HANDLERS
 from tests import dockerfiles
 from tests.support import REPO_DIR
 from tests.test_readme import readme_test_command
@@ -124,9 +124,13 @@ class PipelineTests(SimpleTestCase):
         self.assertIn("check --deploy --fail-level WARNING", joined)
         self.assertIn("makemigrations --check", joined)
 
+    def test_the_test_task_runs_the_whole_suite_with_coverage(self):
+        self.assertEqual(make_dry_run("test").strip(), "uv run pytest --cov")
+        self.assertEqual(make_dry_run("test-fast").strip(), "uv run pytest -m fast -n 2")
+
     def test_the_test_job_runs_the_suite_on_both_handlers(self):
         job = workflow()["jobs"]["test"]
-        self.assertEqual(job["strategy"]["matrix"]["asgi-handler"], list(HANDLERS))
+        self.assertEqual(job["strategy"]["matrix"]["asgi-handler"], list(settings.ASGI_HANDLERS))
         self.assertEqual(job["env"]["ASGI_HANDLER"], "${{ matrix.asgi-handler }}")
 
     def test_the_jobs_that_validate_the_manifests_install_the_gateway_api_schemas_first(self):

@@ -18,7 +18,7 @@ import yaml
 from django.test import SimpleTestCase
 
 from config import settings
-from health import checks as health
+from health import paths as health
 from server import run as server
 from tests import manifests
 from tests.manifests import K8S_DIR, KUBERNETES_VERSION, TARGETS, find, objects, one, pod_specs

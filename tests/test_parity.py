@@ -9,7 +9,7 @@ from django.test import SimpleTestCase
 from config import settings
 from config.env import ConfigError
 from config.tests.settings_module import settings_read_from
-from health import checks as health
+from health import paths as health
 from server import run as server
 from tests import dockerfiles, manifests
 from tests.support import REPO_DIR

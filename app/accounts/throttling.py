@@ -114,9 +114,10 @@ class Throttle:
 
 
 def purge_expired():
-    """Delete every counter whose window has passed."""
+    """Delete every counter whose window has passed; return how many."""
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE window_ends <= {NOW}")  # noqa: S608
+        return cursor.rowcount
 
 
 def client_address(request):

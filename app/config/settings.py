@@ -68,7 +68,8 @@ INSTALLED_APPS = [
 # each Django and whitenoise class below, same behaviour without needless
 # thread hops) or "django" (Django's own get_asgi_application()). The paths
 # stay Django's own under both, so that `check --deploy` sees them.
-ASGI_HANDLER = env.choice("ASGI_HANDLER", ["fastpath", "django"], default="fastpath")
+ASGI_HANDLERS = ("fastpath", "django")
+ASGI_HANDLER = env.choice("ASGI_HANDLER", ASGI_HANDLERS, default="fastpath")
 
 MIDDLEWARE = [
     # Outermost: a request id and an access line for every request.

@@ -17,13 +17,21 @@ def installed(names=CHECKED_AGAINST):
     return {name: ".".join(version(name).split(".")[:2]) for name in names}
 
 
-def differences(checked_against=CHECKED_AGAINST, found=None):
-    """One sentence for each version that differs from the one checked."""
-    found = installed(checked_against) if found is None else found
+def drift(checked_against):
+    """(name, version checked, version installed) for each that differs."""
+    found = installed(checked_against)
     return [
-        f"{name} {found[name]} is installed; the fast path was checked against {name} "
-        f"{checked}: read fastpath/ against {name} {found[name]}, then update "
-        "fastpath/versions.py (until then, ASGI_HANDLER=django serves with Django's own handler)."
+        (name, checked, found[name])
         for name, checked in checked_against.items()
         if found[name] != checked
+    ]
+
+
+def differences():
+    """One sentence for each of the fast path's versions that differs."""
+    return [
+        f"{name} {found} is installed; the fast path was checked against {name} "
+        f"{checked}: read fastpath/ against {name} {found}, then update "
+        "fastpath/versions.py (until then, ASGI_HANDLER=django serves with Django's own handler)."
+        for name, checked, found in drift(CHECKED_AGAINST)
     ]

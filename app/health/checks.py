@@ -19,7 +19,6 @@ from django.db.migrations.executor import MigrationExecutor
 from psycopg_pool import AsyncConnectionPool
 
 from config.env import servable_hosts
-from health.paths import LIVENESS_PATH, PATHS, READINESS_PATH  # noqa: F401 - also named here
 
 logger = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from django.http import HttpResponse
 
 from config.middleware import AsyncCapableMiddleware
 from health import checks
+from health.paths import LIVENESS_PATH, READINESS_PATH
 
 
 class HealthCheckMiddleware(AsyncCapableMiddleware):
@@ -17,16 +18,16 @@ class HealthCheckMiddleware(AsyncCapableMiddleware):
     """
 
     def handle(self, request):
-        if request.path == checks.LIVENESS_PATH:
+        if request.path == LIVENESS_PATH:
             return liveness_response()
-        if request.path == checks.READINESS_PATH:
+        if request.path == READINESS_PATH:
             return readiness_response(*checks.readiness())
         return self.get_response(request)
 
     async def ahandle(self, request):
-        if request.path == checks.LIVENESS_PATH:
+        if request.path == LIVENESS_PATH:
             return liveness_response()
-        if request.path == checks.READINESS_PATH:
+        if request.path == READINESS_PATH:
             return readiness_response(*await checks.areadiness())
         return await self.get_response(request)
 

@@ -35,7 +35,10 @@ class RequestLogMiddleware(AsyncCapableMiddleware):
     def finish(self, request, response, started):
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         response["X-Request-ID"] = request.request_id
-        level = logging.DEBUG if is_probe_answer(request, response) else logging.INFO
+        # A probe's own answer (health.middleware marks it) at DEBUG, since
+        # probes call often; a request to its path that was refused (400,
+        # 413) is logged like any other.
+        level = logging.DEBUG if getattr(response, "probe_answer", False) else logging.INFO
         access_logger.log(
             level,
             "%s %s %s %sms",
@@ -60,10 +63,3 @@ class RequestLogMiddleware(AsyncCapableMiddleware):
     async def ahandle(self, request):
         started = self.start(request)
         return self.finish(request, await self.get_response(request), started)
-
-
-def is_probe_answer(request, response):
-    """A health endpoint's own answer (``health.middleware`` marks it), logged
-    at DEBUG, since probes call often; a request to its path that was refused
-    (400, 413) is logged like any other."""
-    return getattr(response, "probe_answer", False)

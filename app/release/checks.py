@@ -82,16 +82,14 @@ def check_versions_read(app_configs, **kwargs):
     warnings = []
     if settings.ASGI_HANDLER == "fastpath":
         warnings += [CheckWarning(text, id="release.W001") for text in versions.differences()]
-    found = versions.installed(protocol.CHECKED_AGAINST)
-    for name, checked in protocol.CHECKED_AGAINST.items():
-        if found[name] != checked:
-            warnings.append(
-                CheckWarning(
-                    f"{name} {found[name]} is installed; the server's HTTP protocol was "
-                    f"checked against {name} {checked}.",
-                    hint=f"Read limits/protocol.py against {name} {found[name]}, then update "
-                    "its CHECKED_AGAINST.",
-                    id="release.W002",
-                )
-            )
+    warnings += [
+        CheckWarning(
+            f"{name} {found} is installed; the server's HTTP protocol was "
+            f"checked against {name} {checked}.",
+            hint=f"Read limits/protocol.py against {name} {found}, then update "
+            "its CHECKED_AGAINST.",
+            id="release.W002",
+        )
+        for name, checked, found in versions.drift(protocol.CHECKED_AGAINST)
+    ]
     return warnings

@@ -11,8 +11,6 @@ from django.conf import settings
 
 from limits.asgi import RequestLimits
 
-HANDLERS = ("fastpath", "django")
-
 
 def django_handler(name):
     if name == "django":

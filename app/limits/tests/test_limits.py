@@ -7,7 +7,7 @@ import re
 from django.conf import settings
 from django.test import SimpleTestCase, TestCase
 
-from health import checks as health
+from health import paths as health
 from limits.asgi import BODY_TOO_LARGE, LimitedBody
 
 

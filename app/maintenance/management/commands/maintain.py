@@ -20,7 +20,6 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import ThrottleCounter
 from accounts.throttling import purge_expired
 
 logger = logging.getLogger(__name__)
@@ -34,9 +33,7 @@ class Command(BaseCommand):
         call_command("clearsessions")
         logger.info("expired sessions cleared", extra={"step": "sessions", "removed": expired})
 
-        before = ThrottleCounter.objects.count()
-        purge_expired()
-        removed = before - ThrottleCounter.objects.count()
+        removed = purge_expired()
         logger.info(
             "expired throttle counters cleared", extra={"step": "throttles", "removed": removed}
         )
