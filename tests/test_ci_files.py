@@ -30,7 +30,7 @@ def steps(job):
 
 def make_dry_run(task):
     """What ``make TASK`` would run, printed by make itself."""
-    result = run("make", "--dry-run", task)
+    result = run("make", "--no-print-directory", "--dry-run", task)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
