@@ -282,6 +282,69 @@ class Server:
                 self.process.wait()
 
 
+class WorkerProcess:
+    """The real worker process: ``python manage.py worker`` through the
+    image's entry point, with its liveness file in ``workdir``."""
+
+    def __init__(self, env, startup_timeout=30):
+        self.env = dict(env)
+        self.startup_timeout = startup_timeout
+        self.process = None
+        self.log_path = None
+
+    def start(self, workdir):
+        workdir = Path(workdir)
+        self.log_path = workdir / "worker.log"
+        self.heartbeat_file = workdir / "worker-heartbeat"
+        self.env["WORKER_HEARTBEAT_FILE"] = str(self.heartbeat_file)
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [ENTRYPOINT, PYTHON, "manage.py", "worker"],
+                cwd=APP_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + self.startup_timeout
+        while not self.heartbeat_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"the worker did not start; its output:\n{self.output()}")
+            time.sleep(0.05)
+        return self
+
+    def output(self):
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+    def stop(self, timeout=30):
+        """SIGTERM, then the exit status (killed past ``timeout``)."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode if self.process else None
+
+
+def wait_for_tasks(timeout=30):
+    """Until no task is ready, waiting for a retry or running (in the test
+    database, whose rows a worker process shares)."""
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    unfinished = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    )
+    deadline = time.monotonic() + timeout
+    while unfinished.exists():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"tasks still unfinished after {timeout} s: {list(unfinished)}")
+        time.sleep(0.05)
+
+
 class RawConnection:
     """A TCP connection to a server, for requests no HTTP library would send:
     a header that never ends, a body slower than a trickle, bytes that are not
@@ -368,8 +431,9 @@ class LiveServerMixin:
     ``server_env`` adds or overrides variables (``server_variables()`` may
     compute them); ``server_env_unset`` gives the server the settings'
     defaults for those names; ``plain_http_cookies`` (the default) lets the
-    cookies travel over plain HTTP; with ``collect_mail`` the server writes
-    each mail as a file in ``cls.mail_dir``.
+    cookies travel over plain HTTP; with ``collect_mail`` a real worker runs
+    beside the server and writes each mail as a file in ``cls.mail_dir``,
+    which ``delivered_mail()`` reads once every task is done.
     """
 
     server_env = {}
@@ -397,9 +461,19 @@ class LiveServerMixin:
         for name in cls.server_env_unset:
             env.pop(name, None)
         cls.server = Server(env).start(cls.workdir / "server.log")
+        cls.worker = WorkerProcess(env).start(cls.workdir) if cls.collect_mail else None
 
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
+        if cls.worker:
+            cls.worker.stop()
         cls._workdir.cleanup()
         super().tearDownClass()
+
+    def delivered_mail(self):
+        """The text of each mail sent so far, oldest first, once the worker
+        has run every task."""
+        wait_for_tasks()
+        sent = sorted(self.mail_dir.glob("*"), key=lambda path: path.stat().st_mtime)
+        return [path.read_text() for path in sent]

@@ -41,3 +41,9 @@ class ArchitectureTests(SimpleTestCase):
             for name in re.split(r"\s*\|\s*", layer)
         }
         self.assertEqual(placed, packages)
+
+    def test_ruff_sorts_every_package_of_the_app_as_first_party(self):
+        packages = {path.parent.name for path in APP_DIR.glob("*/__init__.py")}
+        pyproject = tomllib.loads((REPO_DIR / "pyproject.toml").read_text())
+        first_party = set(pyproject["tool"]["ruff"]["lint"]["isort"]["known-first-party"])
+        self.assertEqual(first_party - {"tests"}, packages)

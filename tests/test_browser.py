@@ -5,6 +5,7 @@ Content Security Policy on: any violation (or other console error) fails it.
 On failure, a screenshot of the page is saved in test-artifacts/browser/.
 """
 
+import concurrent.futures
 import contextlib
 import email
 import email.policy
@@ -21,7 +22,7 @@ from django.test import TransactionTestCase, override_settings
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD
-from tests.support import REPO_DIR, Server, server_environment
+from tests.support import REPO_DIR, Server, WorkerProcess, server_environment, wait_for_tasks
 
 pytestmark = pytest.mark.browser
 
@@ -57,10 +58,12 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
         cls.mail_dir = cls.workdir / "mail"
         env = server_environment(connection.settings_dict, EMAIL_URL=f"filemail://{cls.mail_dir}")
         cls.server = Server(env).start(cls.workdir / "uvicorn.log")
+        cls.worker = WorkerProcess(env).start(cls.workdir)
 
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
+        cls.worker.stop()
         shutil.rmtree(cls.workdir, ignore_errors=True)
         super().tearDownClass()
 
@@ -94,11 +97,21 @@ class AccountFlowsInABrowserTests(TransactionTestCase):
         page.on("pageerror", lambda error: self.problems.append(str(error)))
 
     def reset_link(self):
+        # Playwright's loop runs in this thread: the ORM asks from another.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(self.tasks_done).result()
         messages = sorted(self.mail_dir.glob("*.log"), key=lambda path: path.stat().st_mtime)
         self.assertTrue(messages, "no email was written")
         raw = messages[-1].read_text().split("\n" + "-" * 79)[0]  # one message per file
         body = email.message_from_string(raw, policy=email.policy.default).get_content()
         return re.search(r"http://\S+/accounts/reset/\S+/", body).group(0)
+
+    @staticmethod
+    def tasks_done():
+        try:
+            wait_for_tasks()
+        finally:
+            connection.close()
 
     def log_out(self, page):
         page.get_by_role("button", name="Log out").click()

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import SimpleTestCase
 
 from tests import dockerfiles
@@ -124,6 +125,50 @@ class ComposeFileTests(SimpleTestCase):
                 )
         self.assertEqual(services["proxy"].get("cap_add"), ["NET_BIND_SERVICE"])
         self.assertEqual(services["proxy"]["depends_on"]["web"], {"condition": "service_healthy"})
+
+    def test_the_prod_worker_and_scheduler_are_locked_down_and_start_after_migrate(self):
+        services = dockerfiles.compose("prod")["services"]
+        for name, command in (
+            ("worker", ["python", "manage.py", "worker"]),
+            ("scheduler", ["python", "manage.py", "maintain", "--every", "3600"]),
+        ):
+            service = services[name]
+            with self.subTest(name):
+                self.assertEqual(service["command"], command)
+                self.assertEqual(service["image"], services["web"]["image"])
+                self.assertEqual(service["environment"], services["web"]["environment"])
+                self.assertTrue(service["read_only"])
+                self.assertEqual(service["cap_drop"], ["ALL"])
+                self.assertEqual(service["security_opt"], ["no-new-privileges:true"])
+                self.assertEqual(service["restart"], "unless-stopped")
+                self.assertLessEqual(
+                    {"cpus", "memory"}, set(service["deploy"]["resources"]["limits"])
+                )
+                self.assertEqual(
+                    service["depends_on"]["migrate"],
+                    {"condition": "service_completed_successfully"},
+                )
+                self.assertNotIn("ports", service)
+
+    def test_the_worker_is_probed_by_its_heartbeat_and_given_time_to_finish(self):
+        for variant in ("dev", "prod"):
+            worker = dockerfiles.compose(variant)["services"]["worker"]
+            with self.subTest(variant):
+                self.assertEqual(
+                    worker["healthcheck"]["test"], ["CMD", "python", "-m", "worker.probe"]
+                )
+        worker = dockerfiles.compose("prod")["services"]["worker"]
+        self.assertEqual(worker["tmpfs"], ["/tmp"])
+        grace = int(worker["stop_grace_period"].removesuffix("s"))
+        self.assertGreaterEqual(grace, settings.WORKER_SHUTDOWN_TIMEOUT + 5)
+
+    def test_the_dev_worker_reloads_on_code_changes_like_web(self):
+        services = dockerfiles.compose("dev")["services"]
+        self.assertEqual(services["worker"]["command"][-2:], ["worker", "--reload"])
+        for name in ("worker", "scheduler"):
+            with self.subTest(name):
+                self.assertEqual(services[name]["build"], services["web"]["build"])
+                self.assertEqual(services[name]["volumes"], services["web"]["volumes"])
 
     def test_the_dev_web_service_mounts_the_source_and_waits_for_the_database(self):
         web = dockerfiles.compose("dev")["services"]["web"]

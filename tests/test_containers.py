@@ -196,6 +196,25 @@ class StackTestsMixin:
         self.assertEqual(self.stack.up(), 200)
         self.assertEqual(log_in(self.stack, "grace"), (302, "/accounts/profile/"))
 
+    def test_a_reset_mail_leaves_through_the_worker(self):
+        self.assertEqual(sign_up(self.stack, "mary"), (302, "/accounts/profile/"))
+        status, headers, _ = self.stack.client().submit(
+            "/accounts/password_reset/", {"email": "mary@example.com"}
+        )
+        self.assertEqual((status, headers.get("Location")), (302, "/accounts/password_reset/done/"))
+        deadline = time.monotonic() + 60
+        while "To: mary@example.com" not in (mail := self.stack.logs("worker")):
+            self.assertLess(time.monotonic(), deadline, mail[-3000:])
+            time.sleep(0.5)
+        self.assertIn("/accounts/reset/", mail)
+        self.assertNotIn("To: mary@example.com", self.stack.logs("web"))
+
+    def test_the_scheduler_has_run_the_maintenance(self):
+        deadline = time.monotonic() + 60
+        while "heartbeats of dead workers pruned" not in (logs := self.stack.logs("scheduler")):
+            self.assertLess(time.monotonic(), deadline, logs[-3000:])
+            time.sleep(0.5)
+
     def test_the_server_has_room_for_its_connections(self):
         limits = self.stack.compose("exec", "-T", "web", "cat", "/proc/1/limits").stdout
         (soft,) = re.findall(r"Max open files\s+(\d+)", limits)
@@ -377,6 +396,21 @@ class ProdStackTests(StackTestsMixin, SimpleTestCase):
     def test_the_web_container_runs_as_uid_10001(self):
         self.assertEqual(self.exec_web("id", "-u").stdout.strip(), "10001")
         self.assertEqual(self.stack.inspect("web")["Config"]["User"], "10001:10001")
+
+    def test_the_worker_runs_the_same_image_read_only_and_passes_its_probe(self):
+        worker = self.stack.inspect("worker")
+        self.assertEqual(worker["Image"], self.stack.inspect("web")["Image"])
+        self.assertTrue(worker["HostConfig"]["ReadonlyRootfs"])
+        self.assertEqual(worker["State"]["Health"]["Status"], "healthy")
+        probe = self.stack.compose("exec", "-T", "worker", "python", "-m", "worker.probe")
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+
+    def test_the_worker_stops_cleanly(self):
+        self.stack.compose("stop", "worker")
+        worker = self.stack.inspect("worker")
+        self.assertEqual(worker["State"]["ExitCode"], 0, self.stack.logs("worker")[-3000:])
+        self.assertIn('"message": "worker stopped"', self.stack.logs("worker"))
+        self.stack.compose("start", "worker")
 
     def test_the_root_filesystem_is_read_only_but_tmp_is_writable(self):
         self.assertTrue(self.stack.inspect("web")["HostConfig"]["ReadonlyRootfs"])

@@ -2,6 +2,7 @@
 validation (Kubernetes' own kinds and the Gateway API's), the policies we
 promise, checkov, and the backup script."""
 
+import base64
 import copy
 import json
 import os
@@ -18,9 +19,10 @@ import yaml
 from django.test import SimpleTestCase
 
 from config import settings
+from config.tests.settings_module import settings_read_from
 from health import paths as health
 from server import run as server
-from tests import manifests
+from tests import dockerfiles, manifests
 from tests.manifests import K8S_DIR, KUBERNETES_VERSION, TARGETS, find, objects, one, pod_specs
 from tests.support import REPO_DIR
 
@@ -32,12 +34,85 @@ RESOURCE_NAMES = ("cpu", "memory", "ephemeral-storage")
 INGRESS_COMPONENT = ("components/ingress",)
 BACKUP_SCRIPT = REPO_DIR / "k8s" / "overlays" / "dev" / "backup.sh"
 DNS = {(53, "UDP"), (53, "TCP")}
+# The workloads of the app's image that the service ships (labelled
+# app.kubernetes.io/image: app), which take their pod from components/app-pod;
+# a team's own periodic jobs join them (labelled_app_workloads).
+APP_WORKLOADS = ("Deployment/web", "Deployment/worker", "Job/migrate", "CronJob/maintain")
+APP_POD = K8S_DIR / "components" / "app-pod"
+WORKER_PROBE = ["python", "-m", "worker.probe"]
+# What the worker's pod must agree with: its stop, its threads and the
+# connection pool they draw from, its heartbeat file.
+WORKER_VARIABLES = (
+    "WORKER_SHUTDOWN_TIMEOUT",
+    "WORKER_CONCURRENCY",
+    "DATABASE_POOL_MAX_SIZE",
+    "WORKER_HEARTBEAT_FILE",
+)
 
 
 def web_container(target):
     deployment = one(target, "Deployment", "web")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     return container
+
+
+def pod_spec(target, owner):
+    """The pod spec of a workload, named "Kind/name"."""
+    (template,) = [t for o, t in pod_specs(target) if o == owner]
+    return template["spec"]
+
+
+def app_container(target, owner):
+    (container,) = pod_spec(target, owner)["containers"]
+    return container
+
+
+def pod_environment(target, owner):
+    """The variables a workload's container starts with: the image's (the ENV
+    of the runtime stage and of the base it is built on), then those of its
+    envFrom (the ConfigMaps and Secrets as rendered; base renders no Secret),
+    then its env."""
+    environment = {
+        **dockerfiles.image_environment("base"),
+        **dockerfiles.image_environment("runtime"),
+    }
+    container = app_container(target, owner)
+    for source in container.get("envFrom", []):
+        ((kind, reference),) = source.items()
+        assert kind in {"configMapRef", "secretRef"}, source
+        if kind == "configMapRef":
+            environment.update(one(target, "ConfigMap", reference["name"])["data"])
+        for secret in find(target, "Secret", reference["name"]) if kind == "secretRef" else []:
+            data = secret.get("data", {})
+            environment.update({k: base64.b64decode(v).decode() for k, v in data.items()})
+    for variable in container.get("env", []):
+        environment[variable["name"]] = variable["value"]
+    return environment
+
+
+def pod_settings(target, owner, names=WORKER_VARIABLES):
+    """The settings as the app reads them in a workload's pod, for these
+    variables: the pod's values where its environment sets them, the
+    settings' defaults where it does not."""
+    environment = pod_environment(target, owner)
+    return settings_read_from(
+        unset=[name for name in names if name not in environment],
+        **{name: environment[name] for name in names if name in environment},
+    )
+
+
+def labelled_app_workloads(target):
+    """The workloads labelled app.kubernetes.io/image: app, "Kind/name"."""
+    return {
+        f"{obj['kind']}/{obj['metadata']['name']}"
+        for obj in objects(target)
+        if obj["metadata"].get("labels", {}).get("app.kubernetes.io/image") == "app"
+    }
+
+
+def app_commands():
+    """The names of the management commands the app defines."""
+    return {path.stem for path in (REPO_DIR / "app").glob("*/management/commands/*.py")}
 
 
 def graceful_shutdown_seconds():
@@ -87,22 +162,53 @@ def kubernetes_validate(objs):
     return result.returncode, result.stdout + result.stderr
 
 
+def selects(selector, labels):
+    """Whether a label selector (matchLabels, matchExpressions) selects pods
+    with these labels; the empty selector selects every pod."""
+    assert set(selector) <= {"matchLabels", "matchExpressions"}, selector
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, values = expression["key"], expression.get("values", [])
+        matches = {
+            "In": key in labels and labels.get(key) in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[expression["operator"]]
+        if not matches:
+            return False
+    return True
+
+
+def policies_selecting(target, labels):
+    """The specs of the NetworkPolicies whose podSelector selects these labels."""
+    return [
+        policy["spec"]
+        for policy in find(target, "NetworkPolicy")
+        if selects(policy["spec"]["podSelector"], labels)
+    ]
+
+
 def allowed_egress(target, labels):
     """{(port, protocol)} that the NetworkPolicies let pods with these labels
     reach (policies whose podSelector selects them, all their egress rules)."""
     ports = set()
-    for policy in find(target, "NetworkPolicy"):
-        selector = policy["spec"]["podSelector"]
-        assert set(selector) <= {"matchLabels"}, selector
-        if selector.get("matchLabels", {}).items() <= labels.items():
-            for rule in policy["spec"].get("egress", []):
-                ports |= {(p["port"], p["protocol"]) for p in rule["ports"]}
+    for policy in policies_selecting(target, labels):
+        for rule in policy.get("egress", []):
+            ports |= {(p["port"], p["protocol"]) for p in rule["ports"]}
     return ports
 
 
 def pod_labels(target, owner):
     (template,) = [t for o, t in pod_specs(target) if o == owner]
     return template["metadata"]["labels"]
+
+
+def owner_labels(target, owner):
+    """The labels of the workload itself (not of its pods)."""
+    kind, _, name = owner.partition("/")
+    return one(target, kind, name)["metadata"]["labels"]
 
 
 def gateway_values(target):
@@ -134,7 +240,16 @@ class RenderingTests(SimpleTestCase):
             with self.subTest(target):
                 kinds = {obj["kind"] for obj in objects(target)}
                 self.assertLessEqual(
-                    {"Namespace", "Deployment", "Service", "HTTPRoute", "Job", "NetworkPolicy"},
+                    {
+                        "Namespace",
+                        "Deployment",
+                        "Service",
+                        "HTTPRoute",
+                        "Job",
+                        "CronJob",
+                        "PodDisruptionBudget",
+                        "NetworkPolicy",
+                    },
                     kinds,
                 )
                 self.assertNotIn("Ingress", kinds)
@@ -272,10 +387,10 @@ class PodSecurityTests(SimpleTestCase):
                         self.assertTrue(context["runAsNonRoot"])
                         self.assertEqual(context["seccompProfile"], {"type": "RuntimeDefault"})
 
-    def test_web_and_migrate_run_as_10001_with_an_empty_dir_for_tmp(self):
+    def test_the_app_pods_run_as_10001_with_an_empty_dir_for_tmp(self):
         for target in OVERLAYS:
             specs = dict(pod_specs(target))
-            for owner in ("Deployment/web", "Job/migrate"):
+            for owner in APP_WORKLOADS:
                 spec = specs[owner]["spec"]
                 with self.subTest(f"{target} {owner}"):
                     self.assertEqual(spec["securityContext"]["runAsUser"], 10001)
@@ -289,8 +404,11 @@ class PodSecurityTests(SimpleTestCase):
         for target in TARGETS:
             account = one(target, "ServiceAccount", "web")
             self.assertIs(account["automountServiceAccountToken"], False)
-            deployment = one(target, "Deployment", "web")
-            self.assertEqual(deployment["spec"]["template"]["spec"]["serviceAccountName"], "web")
+            for owner in APP_WORKLOADS:
+                with self.subTest(f"{target} {owner}"):
+                    spec = pod_spec(target, owner)
+                    self.assertEqual(spec["serviceAccountName"], account["metadata"]["name"])
+                    self.assertIs(spec["automountServiceAccountToken"], False)
 
 
 class WorkloadTests(SimpleTestCase):
@@ -353,22 +471,76 @@ class WorkloadTests(SimpleTestCase):
                 self.assertEqual(hpa["spec"]["scaleTargetRef"]["name"], "web")
                 self.assertNotIn("replicas", one(target, "Deployment", "web")["spec"])
 
-    def test_the_pod_the_web_and_migrate_share_is_written_once(self):
-        for name in ("deployment.yaml", "migrate-job.yaml"):
+    def test_the_pod_every_app_workload_shares_is_written_once(self):
+        files = ("deployment.yaml", "worker-deployment.yaml", "migrate-job.yaml")
+        for name in (*files, "maintain-cronjob.yaml"):
             text = (K8S_DIR / "base" / name).read_text()
             for shared in ("securityContext", "resources", "envFrom", "emptyDir"):
                 with self.subTest(f"{name}: {shared}"):
                     self.assertNotIn(shared, text, "components/app-pod holds it")
-        web = one("base", "Deployment", "web")["spec"]["template"]["spec"]
-        job = one("base", "Job", "migrate")["spec"]["template"]["spec"]
-        for key in ("securityContext", "volumes", "serviceAccountName"):
-            with self.subTest(key):
-                self.assertEqual(web[key], job[key])
-        (web_container,) = web["containers"]
-        (job_container,) = job["containers"]
-        for key in ("image", "securityContext", "resources", "envFrom", "volumeMounts"):
-            with self.subTest(key):
-                self.assertEqual(web_container[key], job_container[key])
+        for target in TARGETS:
+            web = pod_spec(target, "Deployment/web")
+            (web_container,) = web["containers"]
+            for owner in sorted(labelled_app_workloads(target) - {"Deployment/web"}):
+                spec = pod_spec(target, owner)
+                (container,) = spec["containers"]
+                for key in ("securityContext", "volumes", "serviceAccountName"):
+                    with self.subTest(f"{target} {owner}: {key}"):
+                        self.assertEqual(spec[key], web[key])
+                for key in ("image", "securityContext", "resources", "envFrom", "volumeMounts"):
+                    with self.subTest(f"{target} {owner}: container {key}"):
+                        self.assertEqual(container[key], web_container[key])
+
+    def test_the_cronjobs_take_the_same_shared_pod_as_the_deployments_and_jobs(self):
+        kustomization = yaml.safe_load((APP_POD / "kustomization.yaml").read_text())
+        patches = {
+            patch["target"]["kind"]: yaml.safe_load((APP_POD / patch["path"]).read_text())
+            for patch in kustomization["patches"]
+        }
+        self.assertEqual(set(patches), {"Deployment|Job", "CronJob"})
+        self.assertEqual(
+            patches["CronJob"]["spec"]["jobTemplate"]["spec"]["template"],
+            patches["Deployment|Job"]["spec"]["template"],
+        )
+        for patch in kustomization["patches"]:
+            with self.subTest(patch["path"]):
+                self.assertEqual(patch["target"]["labelSelector"], "app.kubernetes.io/image=app")
+
+    def test_every_workload_of_the_apps_image_is_labelled_for_the_shared_pod(self):
+        image = yaml.safe_load((K8S_DIR / "base" / "kustomization.yaml").read_text())["images"]
+        (app_image,) = [entry["newName"] for entry in image if entry["name"] == "djangoship"]
+        for target in TARGETS:
+            running = {
+                owner
+                for owner, template in pod_specs(target)
+                if any(
+                    c.get("image", "").startswith(app_image + ":")
+                    for c in template["spec"]["containers"]
+                )
+            }
+            with self.subTest(target):
+                self.assertEqual(running, labelled_app_workloads(target))
+                self.assertLessEqual(set(APP_WORKLOADS), running)
+
+    def test_the_commands_the_app_pods_run_are_the_apps(self):
+        commands = app_commands()
+        for owner in APP_WORKLOADS:
+            container = app_container("overlays/prod", owner)
+            run = container.get("command", [])
+            probes = [
+                container[probe]["exec"]["command"]
+                for probe in ("startupProbe", "livenessProbe", "readinessProbe")
+                if "exec" in container.get(probe, {})
+            ]
+            with self.subTest(owner):
+                self.assertNotIn("workingDir", container, "the image's WORKDIR, /srv/app")
+                if run:
+                    self.assertEqual(run[:2], ["python", "manage.py"])
+                    self.assertIn(run[2], commands)
+                for probe in probes:
+                    self.assertEqual(probe[:2], ["python", "-m"])
+                    module = REPO_DIR / "app" / Path(*probe[2].split("."))
+                    self.assertTrue(module.with_suffix(".py").is_file(), probe)
 
     def test_overlays_patch_by_name_in_files_not_by_list_position(self):
         for path in sorted(K8S_DIR.glob("**/kustomization.yaml")):
@@ -392,7 +564,12 @@ class WorkloadTests(SimpleTestCase):
         cronjob = one("overlays/dev", "CronJob", "postgres-backup")["spec"]
         self.assertEqual(cronjob["concurrencyPolicy"], "Forbid")
         self.assertEqual(cronjob["schedule"].split()[2:], ["*", "*", "*"])
-        self.assertEqual(find("overlays/prod", "CronJob"), [])
+        self.assertEqual(find("overlays/prod", "CronJob", "postgres-backup"), [])
+        components = {
+            template["metadata"]["labels"]["app.kubernetes.io/component"]
+            for _, template in pod_specs("overlays/prod")
+        }
+        self.assertNotIn("backup", components)
 
     def test_the_backup_dumps_the_dev_database_with_its_own_image_onto_its_own_claim(self):
         postgres = one("overlays/dev", "StatefulSet", "postgres")["spec"]["template"]["spec"]
@@ -424,12 +601,141 @@ class WorkloadTests(SimpleTestCase):
         ]
         self.assertEqual(config_map["data"]["backup.sh"], BACKUP_SCRIPT.read_text())
 
+    def test_every_cronjob_runs_one_at_a_time_within_bounds(self):
+        for target in TARGETS:
+            for cronjob in find(target, "CronJob"):
+                spec = cronjob["spec"]
+                job = spec["jobTemplate"]["spec"]
+                with self.subTest(f"{target} {cronjob['metadata']['name']}"):
+                    self.assertEqual(spec["concurrencyPolicy"], "Forbid")
+                    self.assertEqual(spec["timeZone"], "Etc/UTC")
+                    self.assertGreater(spec["startingDeadlineSeconds"], 0)
+                    self.assertIn(spec["successfulJobsHistoryLimit"], range(1, 11))
+                    self.assertIn(spec["failedJobsHistoryLimit"], range(1, 11))
+                    self.assertIn(job["backoffLimit"], range(1, 6))
+                    self.assertGreater(job["activeDeadlineSeconds"], 0)
+                    self.assertEqual(job["template"]["spec"]["restartPolicy"], "Never")
+
+    def test_maintenance_runs_every_hour_and_each_run_ends_within_it(self):
+        for target in TARGETS:
+            spec = one(target, "CronJob", "maintain")["spec"]
+            minute, *every = spec["schedule"].split()
+            with self.subTest(target):
+                self.assertIn(int(minute), range(60))
+                self.assertEqual(every, ["*", "*", "*", "*"])
+                self.assertLess(spec["startingDeadlineSeconds"], 3600)
+                self.assertLess(spec["jobTemplate"]["spec"]["activeDeadlineSeconds"], 3600)
+
+    def test_maintenance_runs_manage_py_maintain_with_the_web_image_and_configuration(self):
+        for target in TARGETS:
+            container = app_container(target, "CronJob/maintain")
+            with self.subTest(target):
+                self.assertEqual(container["command"], ["python", "manage.py", "maintain"])
+                self.assertEqual(container["image"], web_container(target)["image"])
+                self.assertEqual(container["envFrom"], web_container(target)["envFrom"])
+
     def test_dev_brings_its_own_postgres_and_prod_does_not(self):
         postgres = one("overlays/dev", "StatefulSet", "postgres")
         (container,) = postgres["spec"]["template"]["spec"]["containers"]
         self.assertRegex(container["image"], r"^postgres:17(\D|$)")
         self.assertEqual(postgres["spec"]["volumeClaimTemplates"][0]["metadata"]["name"], "data")
         self.assertEqual(find("overlays/prod", "StatefulSet"), [])
+
+
+class WorkerTests(SimpleTestCase):
+    def test_the_worker_runs_manage_py_worker_with_the_web_image_and_configuration(self):
+        for target in TARGETS:
+            container = app_container(target, "Deployment/worker")
+            with self.subTest(target):
+                self.assertEqual(container["command"], ["python", "manage.py", "worker"])
+                self.assertNotIn("args", container)
+                self.assertEqual(container["image"], web_container(target)["image"])
+                self.assertEqual(container["envFrom"], web_container(target)["envFrom"])
+
+    def test_the_worker_listens_on_no_port_and_no_service_sends_it_traffic(self):
+        for target in TARGETS:
+            labels = pod_labels(target, "Deployment/worker")
+            with self.subTest(target):
+                self.assertNotIn("ports", app_container(target, "Deployment/worker"))
+                for service in find(target, "Service"):
+                    self.assertFalse(selects({"matchLabels": service["spec"]["selector"]}, labels))
+
+    def test_the_worker_probes_ask_its_heartbeat_and_give_it_time_to_boot(self):
+        container = app_container("overlays/prod", "Deployment/worker")
+        startup, liveness, readiness = (
+            container[probe] for probe in ("startupProbe", "livenessProbe", "readinessProbe")
+        )
+        for probe in (startup, liveness, readiness):
+            with self.subTest(probe=probe):
+                self.assertEqual(probe["exec"]["command"], WORKER_PROBE)
+                self.assertGreaterEqual(probe["timeoutSeconds"], 2)
+        # It boots in about 20 s: twice that before the kubelet gives up.
+        self.assertGreaterEqual(startup["periodSeconds"] * startup["failureThreshold"], 40)
+        # Unready at once when the heartbeat is stale; restarted only when it stays so.
+        self.assertEqual(readiness["failureThreshold"], 1)
+        self.assertGreater(
+            liveness["periodSeconds"] * liveness["failureThreshold"],
+            readiness["periodSeconds"] * readiness["failureThreshold"],
+        )
+
+    def test_the_heartbeat_file_is_on_the_pods_writable_tmp(self):
+        for target in TARGETS:
+            spec = pod_spec(target, "Deployment/worker")
+            (container,) = spec["containers"]
+            path = pod_settings(target, "Deployment/worker")["WORKER_HEARTBEAT_FILE"]
+            empty_dirs = {v["name"] for v in spec["volumes"] if "emptyDir" in v}
+            writable = {
+                m["mountPath"]
+                for m in container["volumeMounts"]
+                if m["name"] in empty_dirs and not m.get("readOnly")
+            }
+            with self.subTest(target):
+                self.assertTrue(path, "WORKER_HEARTBEAT_FILE is empty: the probe would fail")
+                self.assertIn(str(Path(path).parent), writable)
+
+    def test_the_grace_period_covers_the_worker_shutdown_timeout(self):
+        for target in TARGETS:
+            spec = pod_spec(target, "Deployment/worker")
+            timeout = pod_settings(target, "Deployment/worker")["WORKER_SHUTDOWN_TIMEOUT"]
+            with self.subTest(target):
+                self.assertGreaterEqual(spec["terminationGracePeriodSeconds"] - timeout, 5)
+                # No traffic to drain: SIGTERM goes to the worker at once.
+                self.assertNotIn("lifecycle", spec["containers"][0])
+
+    def test_the_connection_pool_has_room_for_the_worker_threads(self):
+        for target in TARGETS:
+            read = pod_settings(target, "Deployment/worker")
+            pool = read["DATABASES"]["default"]["OPTIONS"]["pool"]
+            with self.subTest(target):
+                self.assertGreaterEqual(pool["max_size"], read["WORKER_CONCURRENCY"] + 2)
+
+    def test_the_worker_rolls_a_new_pod_in_before_an_old_one_stops(self):
+        for target in TARGETS:
+            strategy = one(target, "Deployment", "worker")["spec"]["strategy"]
+            with self.subTest(target):
+                self.assertEqual(strategy["type"], "RollingUpdate")
+                self.assertEqual(strategy["rollingUpdate"]["maxUnavailable"], 0)
+                self.assertGreaterEqual(strategy["rollingUpdate"]["maxSurge"], 1)
+
+    def test_one_worker_in_base_and_dev_two_across_nodes_in_production(self):
+        replicas = {t: one(t, "Deployment", "worker")["spec"]["replicas"] for t in TARGETS}
+        self.assertEqual(replicas, {"base": 1, "overlays/dev": 1, "overlays/prod": 2})
+        (spread,) = pod_spec("overlays/prod", "Deployment/worker")["topologySpreadConstraints"]
+        self.assertEqual(spread["topologyKey"], "kubernetes.io/hostname")
+        labels = pod_labels("overlays/prod", "Deployment/worker")
+        self.assertTrue(selects(spread["labelSelector"], labels))
+        self.assertFalse(
+            selects(spread["labelSelector"], pod_labels("overlays/prod", "Deployment/web"))
+        )
+
+    def test_a_drain_takes_one_worker_at_a_time(self):
+        for target in TARGETS:
+            pdb = one(target, "PodDisruptionBudget", "worker")["spec"]
+            labels = pod_labels(target, "Deployment/worker")
+            with self.subTest(target):
+                self.assertEqual(pdb["maxUnavailable"], 1)
+                self.assertTrue(selects(pdb["selector"], labels))
+                self.assertFalse(selects(pdb["selector"], pod_labels(target, "Deployment/web")))
 
 
 class WiringTests(SimpleTestCase):
@@ -439,6 +745,19 @@ class WiringTests(SimpleTestCase):
     def assertSelects(self, selector, labels):
         self.assertTrue(selector)
         self.assertLessEqual(selector.items(), labels.items(), f"{selector} vs {labels}")
+
+    def test_selectors_match_the_worker_pods(self):
+        for target in TARGETS:
+            labels = pod_labels(target, "Deployment/worker")
+            with self.subTest(target):
+                deployment = one(target, "Deployment", "worker")
+                self.assertSelects(deployment["spec"]["selector"]["matchLabels"], labels)
+                for kind in ("PodDisruptionBudget", "NetworkPolicy"):
+                    obj = one(target, kind, "worker")["spec"]
+                    selector = obj.get("selector", obj.get("podSelector"))
+                    self.assertSelects(selector["matchLabels"], labels)
+                    web = pod_labels(target, "Deployment/web")
+                    self.assertFalse(selects(selector, web))
 
     def test_selectors_match_the_web_pods(self):
         for target in TARGETS:
@@ -565,20 +884,80 @@ class WiringTests(SimpleTestCase):
         postgres, mail, sentry = (5432, "TCP"), (smtp_port(), "TCP"), (443, "TCP")
         expected = {
             ("overlays/prod", "Deployment/web"): DNS | {postgres, mail, sentry},
+            ("overlays/prod", "Deployment/worker"): DNS | {postgres, mail, sentry},
             ("overlays/prod", "Job/migrate"): DNS | {postgres},
+            ("overlays/prod", "CronJob/maintain"): DNS | {postgres},
             ("overlays/dev", "Deployment/web"): DNS | {postgres, mail, sentry},
+            ("overlays/dev", "Deployment/worker"): DNS | {postgres, mail, sentry},
             ("overlays/dev", "Job/migrate"): DNS | {postgres},
+            ("overlays/dev", "CronJob/maintain"): DNS | {postgres},
             ("overlays/dev", "CronJob/postgres-backup"): DNS | {postgres},
         }
         for (target, owner), ports in expected.items():
             with self.subTest(f"{target} {owner}"):
                 self.assertEqual(allowed_egress(target, pod_labels(target, owner)), ports)
 
+    def test_dns_is_reached_only_in_kube_system(self):
+        for target in OVERLAYS:
+            for policy in find(target, "NetworkPolicy"):
+                for rule in policy["spec"].get("egress", []):
+                    if {(p["port"], p["protocol"]) for p in rule["ports"]} & DNS:
+                        with self.subTest(f"{target} {policy['metadata']['name']}"):
+                            self.assertEqual(
+                                rule["to"],
+                                [
+                                    {
+                                        "namespaceSelector": {
+                                            "matchLabels": {
+                                                "kubernetes.io/metadata.name": "kube-system"
+                                            }
+                                        }
+                                    }
+                                ],
+                            )
+
+    def test_the_worker_and_the_jobs_admit_no_ingress(self):
+        for target in OVERLAYS:
+            for owner, _ in pod_specs(target):
+                if owner in {"Deployment/web", "StatefulSet/postgres"}:
+                    continue  # the Gateway's pods reach web; the app's pods reach postgres
+                policies = policies_selecting(target, pod_labels(target, owner))
+                with self.subTest(f"{target} {owner}"):
+                    self.assertTrue(any("Ingress" in p["policyTypes"] for p in policies))
+                    self.assertEqual([p["ingress"] for p in policies if "ingress" in p], [])
+
+    def test_the_worker_has_policies_of_its_own(self):
+        for target in TARGETS:
+            labels = pod_labels(target, "Deployment/worker")
+            policy = one(target, "NetworkPolicy", "worker")["spec"]
+            with self.subTest(target):
+                self.assertTrue(selects(policy["podSelector"], labels))
+                self.assertEqual(set(policy["policyTypes"]), {"Ingress", "Egress"})
+                self.assertNotIn("ingress", policy)
+
     def test_mail_goes_out_on_the_port_of_the_smtp_relay_in_email_url(self):
-        policy = one("overlays/prod", "NetworkPolicy", "web-mail-and-error-reports")["spec"]
+        policy = one("overlays/prod", "NetworkPolicy", "mail-and-error-reports")["spec"]
         (rule,) = policy["egress"]
         self.assertIn({"port": smtp_port(), "protocol": "TCP"}, rule["ports"])
         self.assertEqual(policy["policyTypes"], ["Egress"])
+        senders = {
+            owner
+            for owner, template in pod_specs("overlays/prod")
+            if selects(policy["podSelector"], template["metadata"]["labels"])
+        }
+        self.assertEqual(senders, {"Deployment/web", "Deployment/worker"})
+
+    def test_mail_and_error_reports_are_opened_in_one_policy(self):
+        mail, sentry = (smtp_port(), "TCP"), (443, "TCP")
+        for target in TARGETS:
+            opening = {
+                policy["metadata"]["name"]
+                for policy in find(target, "NetworkPolicy")
+                for rule in policy["spec"].get("egress", [])
+                if {(p["port"], p["protocol"]) for p in rule["ports"]} & {mail, sentry}
+            }
+            with self.subTest(target):
+                self.assertEqual(opening, {"mail-and-error-reports"})
 
     def test_the_backups_reach_postgresql_and_postgresql_admits_them(self):
         labels = pod_labels("overlays/dev", "CronJob/postgres-backup")
@@ -593,6 +972,19 @@ class WiringTests(SimpleTestCase):
         (source,) = admitted[0]["from"]
         (expression,) = source["podSelector"]["matchExpressions"]
         self.assertIn(labels[expression["key"]], expression["values"])
+
+    def test_the_dev_postgres_admits_exactly_the_pods_that_may_reach_it(self):
+        target = "overlays/dev"
+        (rule,) = one(target, "NetworkPolicy", "postgres")["spec"]["ingress"]
+        admitted, reaching = set(), set()
+        for owner, template in pod_specs(target):
+            labels = template["metadata"]["labels"]
+            if any(selects(source["podSelector"], labels) for source in rule["from"]):
+                admitted.add(owner)
+            if (5432, "TCP") in allowed_egress(target, labels):
+                reaching.add(owner)
+        self.assertEqual(admitted, reaching)
+        self.assertLessEqual({*APP_WORKLOADS, "CronJob/postgres-backup"}, reaching)
 
     def test_a_default_deny_policy_covers_the_namespace(self):
         policy = one("overlays/prod", "NetworkPolicy", "default-deny")["spec"]

@@ -4,6 +4,10 @@ database with a 503 page that says to try again. With no host it can serve,
 it is not ready either."""
 
 import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -13,6 +17,7 @@ from tests.support import (
     FormClient,
     LiveServerMixin,
     ScratchDatabase,
+    WorkerProcess,
     database_url,
     get,
     manage,
@@ -86,6 +91,38 @@ class UnappliedMigrationTests(SimpleTestCase):
         status, _, body = get(server.url + "/readyz")
         self.assertEqual(status, 200, body)
         self.assertEqual(json.loads(body)["checks"], {"database": "ok", "migrations": "ok"})
+
+    def test_the_worker_takes_no_task_until_every_migration_is_applied(self):
+        env = server_environment(connection.settings_dict, DATABASE_URL=ScratchDatabase(self).url)
+        partly = manage("migrate", "accounts", "0002", "--noinput", env=env)
+        self.assertEqual(partly.returncode, 0, partly.stderr)
+        workdir = Path(tempfile.mkdtemp(prefix="unready-worker-"))
+        self.addCleanup(shutil.rmtree, workdir, ignore_errors=True)
+        worker = WorkerProcess(env).start(workdir)  # alive: its heartbeat file is there
+        self.addCleanup(worker.stop)
+        deadline = time.monotonic() + 30
+        while "waiting for the migrations" not in worker.output():
+            self.assertLess(time.monotonic(), deadline, worker.output())
+            time.sleep(0.1)
+        self.assertRegex(worker.output(), r"[1-9][0-9]* unapplied")
+
+        rest = manage("migrate", "--noinput", env=env)
+        self.assertEqual(rest.returncode, 0, rest.stderr)
+        runs = workdir / "runs"
+        enqueued = manage(
+            "shell",
+            "-c",
+            "from config.tests.tasks import append_line; "
+            f"append_line.enqueue({str(runs)!r}, 'ran')",
+            env=env,
+        )
+        self.assertEqual(enqueued.returncode, 0, enqueued.stderr)
+        deadline = time.monotonic() + 30
+        while not runs.exists():
+            self.assertLess(time.monotonic(), deadline, worker.output())
+            time.sleep(0.1)
+        self.assertEqual(runs.read_text(), "ran\n")
+        self.assertEqual(worker.stop(), 0, worker.output())
 
 
 NOT_READY = {

@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.core.mail import EmailMultiAlternatives
+from django.template import loader
 
 from accounts.identity import canonical_email, canonical_username
 from accounts.models import EMAIL_CANONICAL_MAX_LENGTH, User
@@ -131,3 +133,23 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             email_canonical=canonical_email(email), is_active=True
         )
         return (user for user in active_users if user.has_usable_password())
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        """Django's, except that a failure to send raises: the form runs in
+        a task (``accounts.tasks``), whose failures the worker retries.
+        Django's own logs the error and carries on."""
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
+        if html_email_template_name is not None:
+            html = loader.render_to_string(html_email_template_name, context)
+            message.attach_alternative(html, "text/html")
+        message.send()

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -7,9 +9,11 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, TemplateView
+from django.views.generic.edit import FormView
 
 from accounts.forms import LoginForm, PasswordResetForm, SignupForm
 from accounts.redirects import AFTER_LOGOUT, SafeNextMixin
+from accounts.tasks import send_password_reset
 from accounts.throttling import (
     client_address,
     password_change_throttle,
@@ -99,11 +103,15 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset view, throttled per email and per client address.
+    """Django's reset view, throttled per email and per client address, with
+    the sending in a task.
 
     The email is counted whether or not an account has it, so the throttle
-    tells an attacker nothing about which addresses are registered. The form
-    finds the account by its canonical email, the one the counter is keyed on.
+    tells an attacker nothing about which addresses are registered. Nor does
+    the time the answer takes: the request only enqueues the address (once
+    the transaction commits), known or not; the worker looks for the account
+    and mails the link (``accounts.tasks.send_password_reset``), so SMTP
+    never holds a request, and a failure to send is retried there.
     """
 
     form_class = PasswordResetForm
@@ -114,7 +122,16 @@ class PasswordResetView(auth_views.PasswordResetView):
         )
         if verdict.blocked:
             return throttled_response(self.request, verdict)
-        return super().form_valid(form)
+        transaction.on_commit(
+            partial(
+                send_password_reset.enqueue,
+                email=form.cleaned_data["email"],
+                domain=self.request.get_host(),
+                use_https=self.request.is_secure(),
+            )
+        )
+        # Django's form_valid would send the mail here (form.save()).
+        return FormView.form_valid(self, form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

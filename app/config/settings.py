@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "pages",
     "release",
     "maintenance",
+    "worker",
 ]
 
 # The server's handler: "fastpath" (fastpath/: an async-native equivalent of
@@ -326,8 +327,27 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Background tasks -------------------------------------------------------
 
 # Django's tasks framework (django.tasks), stored in PostgreSQL: code defines
-# tasks with @task and calls .enqueue(); `manage.py db_worker` runs them.
+# tasks with @task and calls .enqueue().
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# `manage.py worker` (worker/) runs them: this many at once per process, each
+# in a thread with a pooled connection of its own (the pool needs two more,
+# for the heartbeat and for LISTEN; the worker refuses to start without them).
+WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=2, minimum=1, maximum=64)
+# Runs of a task that raises, the first included; before each retry the
+# task waits WORKER_RETRY_DELAY seconds, doubled at every retry (at most an
+# hour). A task must therefore be safe to run again (idempotent).
+WORKER_MAX_ATTEMPTS = env.int("WORKER_MAX_ATTEMPTS", default=5, minimum=1, maximum=100)
+WORKER_RETRY_DELAY = env.float("WORKER_RETRY_DELAY", default=10, minimum=0, maximum=3600)
+# On SIGTERM the worker takes no new task and gives the running ones this
+# many seconds to finish: the longest task a stop lets finish. Orchestrators
+# must wait longer before they kill (k8s: terminationGracePeriodSeconds).
+WORKER_SHUTDOWN_TIMEOUT = env.float("WORKER_SHUTDOWN_TIMEOUT", default=30, minimum=1, maximum=3600)
+# A worker not heard from for this many seconds is taken for dead, and the
+# tasks it was running go back to the queue (or fail, past the attempts).
+WORKER_STALE_AFTER = env.float("WORKER_STALE_AFTER", default=30, minimum=3, maximum=3600)
+# The worker's liveness file, which `python -m worker.probe` reads; the
+# image sets it. Empty: no file.
+WORKER_HEARTBEAT_FILE = env.str("WORKER_HEARTBEAT_FILE", default="")
 # Finished task results are kept this many days, then `manage.py maintain`
 # prunes them.
 TASK_RESULTS_RETENTION_DAYS = env.int(

@@ -79,5 +79,10 @@ def logging_config(log_format, level):
             "uvicorn": {"handlers": ["stdout"], "level": level, "propagate": False},
             # RequestLogMiddleware writes the access log, with the request id.
             "uvicorn.access": {"handlers": [], "propagate": False},
+            # The worker writes each task's start, outcome and retries itself
+            # (worker.runner), with the task's id and attempt as fields;
+            # Django's lines would say it again, and report a failure to
+            # Sentry twice.
+            "django.tasks": {"handlers": [], "level": "CRITICAL", "propagate": False},
         },
     }

@@ -6,11 +6,15 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
+from django.db import connection
 from django.test import Client, TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.factories import NEW_PASSWORD, PASSWORD, make_user
 from config.tests.settings_module import settings_read_from
+from worker.tests.support import tasks_run_after
 
 
 class PasswordChangeTests(TestCase):
@@ -58,7 +62,41 @@ class PasswordResetTests(TestCase):
         cls.user = make_user()
 
     def request_reset(self, email):
-        return self.client.post(reverse("password_reset"), {"email": email})
+        """The request, then the worker's run of what it enqueued."""
+        with tasks_run_after(self):
+            return self.client.post(reverse("password_reset"), {"email": email})
+
+    def test_the_request_only_enqueues_and_the_worker_sends(self):
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(reverse("password_reset"), {"email": "ADA@example.com"})
+        self.assertRedirects(response, reverse("password_reset_done"))
+        self.assertEqual(mail.outbox, [])
+        (task,) = DBTaskResult.objects.all()
+        self.assertEqual(task.task_path, "accounts.tasks.send_password_reset")
+        self.assertEqual(
+            task.args_kwargs["kwargs"],
+            {"email": "ADA@example.com", "domain": "testserver", "use_https": False},
+        )
+
+    def test_nothing_is_enqueued_before_the_transaction_commits(self):
+        with self.captureOnCommitCallbacks(execute=False) as callbacks:
+            self.client.post(reverse("password_reset"), {"email": "ada@example.com"})
+        self.assertEqual(DBTaskResult.objects.count(), 0)
+        self.assertEqual(len(callbacks), 1)
+
+    def test_a_known_and_an_unknown_email_cost_the_request_the_same_queries(self):
+        def statements(email):
+            with (
+                CaptureQueriesContext(connection) as queries,
+                self.captureOnCommitCallbacks(execute=True),
+            ):
+                self.client.post(reverse("password_reset"), {"email": email})
+            return [re.sub(r"'[^']*'|\b\d+\b", "?", query["sql"]) for query in queries]
+
+        known = statements("ada@example.com")
+        unknown = statements("nobody@example.com")
+        self.assertEqual(known, unknown)
+        self.assertFalse(any("accounts_user" in sql for sql in known), known)
 
     def link_from_the_email(self):
         self.assertEqual(len(mail.outbox), 1)

@@ -11,6 +11,7 @@ from django.test import TransactionTestCase
 from accounts.models import User
 from accounts.tests.factories import NEW_PASSWORD, PASSWORD, make_user, signup_form
 from config.tests.asgi import FORM, ServedApplicationMixin, run
+from worker.tests.support import run_enqueued_tasks
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -62,9 +63,11 @@ class CsrfBehaviour(ServedApplicationMixin):
     def test_password_reset(self):
         data = {"email": "ada@example.com"}
         self.assertRefusedOnEveryUnsafeMethod("/accounts/password_reset/", data)
+        self.assertEqual(run_enqueued_tasks(), 0)
         self.assertEqual(len(mail.outbox), 0)
         token = self.token_from("/accounts/password_reset/")
         self.assertEqual(self.send("POST", "/accounts/password_reset/", data, token)[0], 302)
+        self.assertEqual(run_enqueued_tasks(), 1)
         self.assertEqual(len(mail.outbox), 1)
 
     def test_password_change(self):

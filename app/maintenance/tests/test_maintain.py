@@ -1,17 +1,25 @@
 """``manage.py maintain`` clears what has expired and nothing else."""
 
+import json
+import signal
+import subprocess
 from datetime import timedelta
 
+import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models.functions import Now
 from django.tasks import TaskResultStatus
-from django.test import TestCase, override_settings
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import ThrottleCounter
 from config.tests.tasks import add
+from maintenance.steps import STEPS
+from worker.models import Heartbeat
 
 
 def finished_task(days_ago):
@@ -38,6 +46,16 @@ class MaintainTests(TestCase):
         ThrottleCounter.objects.create(
             key="login:open", hits=3, window_ends=Now() + timedelta(minutes=5)
         )
+        for worker_id, hours_ago in (("dead", 25), ("quiet", 23)):
+            seen = now - timedelta(hours=hours_ago)
+            Heartbeat.objects.create(
+                worker_id=worker_id,
+                hostname="h",
+                pid=1,
+                concurrency=1,
+                started_at=seen,
+                seen_at=seen,
+            )
 
     def maintain(self):
         with self.assertLogs("maintenance", level="INFO") as logs:
@@ -49,7 +67,10 @@ class MaintainTests(TestCase):
         old, recent = finished_task(days_ago=15), finished_task(days_ago=1)
         waiting = add.enqueue(2, 2).id
         removed = self.maintain()
-        self.assertEqual(removed, {"sessions": 1, "throttles": 1, "task_results": 1})
+        self.assertEqual(
+            removed, {"sessions": 1, "throttles": 1, "task_results": 1, "worker_heartbeats": 1}
+        )
+        self.assertEqual(list(Heartbeat.objects.values_list("pk", flat=True)), ["quiet"])
         self.assertEqual(list(Session.objects.values_list("session_key", flat=True)), ["alive"])
         self.assertEqual(
             list(ThrottleCounter.objects.values_list("key", flat=True)), ["login:open"]
@@ -60,10 +81,37 @@ class MaintainTests(TestCase):
 
     def test_a_second_run_finds_nothing_left(self):
         self.maintain()
-        self.assertEqual(self.maintain(), {"sessions": 0, "throttles": 0, "task_results": 0})
+        self.assertEqual(
+            self.maintain(),
+            {"sessions": 0, "throttles": 0, "task_results": 0, "worker_heartbeats": 0},
+        )
 
     @override_settings(TASK_RESULTS_RETENTION_DAYS=30)
     def test_the_retention_comes_from_the_setting(self):
         kept = finished_task(days_ago=20)
         self.maintain()
         self.assertTrue(DBTaskResult.objects.filter(id=kept).exists())
+
+
+class EveryTests(TransactionTestCase):
+    def test_it_refuses_a_period_under_a_minute(self):
+        with self.assertRaisesMessage(CommandError, "--every must be at least 60 seconds"):
+            call_command("maintain", "--every", "59")
+
+    @pytest.mark.server
+    def test_with_every_it_runs_at_once_then_waits_and_stops_cleanly_on_sigterm(self):
+        from tests.support import ENTRYPOINT, PYTHON, server_environment
+
+        process = subprocess.Popen(
+            [ENTRYPOINT, PYTHON, "manage.py", "maintain", "--every", "3600"],
+            cwd=settings.BASE_DIR,
+            env=server_environment(connection.settings_dict),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        lines = [process.stdout.readline() for _ in STEPS]
+        process.send_signal(signal.SIGTERM)
+        self.assertEqual(process.wait(timeout=30), 0)
+        process.stdout.close()
+        self.assertEqual([json.loads(line)["step"] for line in lines], [s[0] for s in STEPS])

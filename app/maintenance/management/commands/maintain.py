@@ -1,52 +1,54 @@
-"""``manage.py maintain``: clear what has expired, once; run it on a schedule.
+"""``manage.py maintain``: clear what has expired (``maintenance.steps``),
+once, or every ``--every`` seconds until SIGTERM.
 
-- sessions past their expiry (Django's ``clearsessions``);
-- throttle counters whose window has passed (``accounts.throttling``);
-- finished task results older than ``TASK_RESULTS_RETENTION_DAYS``
-  (django-tasks-db's ``prune_db_task_results``); tasks still waiting or
-  running are never touched.
-
-Each step logs one line with what it removed. Running it twice, or two at
-once, is harmless: every step deletes only what has expired.
+Each step logs one line with what it removed. Kubernetes runs it once an
+hour from a CronJob; compose runs it with ``--every 3600`` in a service of
+its own.
 """
 
 import logging
+import signal
+import threading
 
-from django.conf import settings
-from django.contrib.sessions.models import Session
-from django.core.management import call_command
-from django.core.management.base import BaseCommand
-from django.tasks import TaskResultStatus
-from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, close_old_connections
 
-from accounts.throttling import purge_expired
+from maintenance.steps import STEPS
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("maintenance")
 
 
 class Command(BaseCommand):
-    help = "Clear expired sessions, throttle counters and old task results."
+    help = "Clear expired sessions, throttle counters, old task results and dead workers."
 
-    def handle(self, *args, **options):
-        expired = Session.objects.filter(expire_date__lt=timezone.now()).count()
-        call_command("clearsessions")
-        logger.info("expired sessions cleared", extra={"step": "sessions", "removed": expired})
-
-        removed = purge_expired()
-        logger.info(
-            "expired throttle counters cleared", extra={"step": "throttles", "removed": removed}
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--every",
+            type=int,
+            metavar="SECONDS",
+            help="Run now and then every SECONDS (at least 60), until SIGTERM.",
         )
 
-        finished = DBTaskResult.objects.filter(
-            status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
-        )
-        before = finished.count()
-        call_command(
-            "prune_db_task_results",
-            queue_name="*",
-            min_age_days=settings.TASK_RESULTS_RETENTION_DAYS,
-            verbosity=0,
-        )
-        removed = before - finished.count()
-        logger.info("old task results pruned", extra={"step": "task_results", "removed": removed})
+    def handle(self, *args, every, **options):
+        if every is None:
+            run_steps()
+            return
+        if every < 60:
+            raise CommandError("--every must be at least 60 seconds")
+        stopping = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stopping.set())
+        while not stopping.is_set():
+            try:
+                run_steps()
+            except DatabaseError:
+                # The next run tries again; the database may be back by then.
+                logger.exception("maintenance failed")
+            finally:
+                close_old_connections()
+            stopping.wait(every)
+
+
+def run_steps():
+    for step, message, clear in STEPS:
+        logger.info(message, extra={"step": step, "removed": clear()})
