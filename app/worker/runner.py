@@ -73,9 +73,10 @@ class Worker:
         self.stopping = threading.Event()
         self.wakeup = Wakeup()
         self.running = {}  # thread name -> the task row it runs
-        # Held while a thread claims a task and records that it runs it, and
-        # while the heartbeat looks for tasks of this worker that no thread
-        # runs (their outcome could not be recorded): never one half-done.
+        # Held while a thread claims a task and records that it runs it (or
+        # no longer), and while the heartbeat looks for tasks of this worker
+        # that no thread runs (their outcome could not be recorded): never
+        # one half-done.
         self.claiming = threading.Lock()
         self.signals = 0
 
@@ -158,7 +159,8 @@ class Worker:
         return EXIT_STOPPED
 
     def give_back_running(self):
-        running = list(self.running.values())
+        with self.claiming:
+            running = list(self.running.values())
         for row in running:
             try:
                 claims.put_back(row)
@@ -261,7 +263,8 @@ class Worker:
                     "a task's outcome could not be recorded", extra={"task_id": str(row.id)}
                 )
             finally:
-                del self.running[name]
+                with self.claiming:
+                    del self.running[name]
                 close_old_connections()
         connection.close()
 
