@@ -79,6 +79,7 @@ class Worker:
         # one half-done.
         self.claiming = threading.Lock()
         self.signals = 0
+        self.stopped_by = None
 
     # --- the process --------------------------------------------------------
 
@@ -123,11 +124,7 @@ class Worker:
         """The signal handler: the first signal stops taking tasks, a second
         one gives the running ones back at once."""
         self.signals += 1
-        if signum is not None:
-            logger.warning(
-                "stopping: no new tasks; waiting for the running ones",
-                extra={"signal": signal.Signals(signum).name, "running": len(self.running)},
-            )
+        self.stopped_by = signal.Signals(signum).name if signum is not None else None
         self.stopping.set()
         self.wakeup.wake()
 
@@ -138,6 +135,11 @@ class Worker:
     def finish(self, threads, interval):
         """Wait for the running tasks, up to the shutdown timeout."""
         started = time.monotonic()
+        if self.stopping.is_set():  # logged here: a signal handler must not log
+            logger.warning(
+                "stopping: no new tasks; waiting for the running ones",
+                extra={"signal": self.stopped_by, "running": len(self.running)},
+            )
         deadline = started + settings.WORKER_SHUTDOWN_TIMEOUT
         next_beat = started
         while alive := [t for t in threads if t.is_alive()]:
