@@ -73,10 +73,8 @@ class Worker:
         self.stopping = threading.Event()
         self.wakeup = Wakeup()
         self.running = {}  # thread name -> the task row it runs
-        # Held while a thread claims a task and records that it runs it (or
-        # no longer), and while the heartbeat looks for tasks of this worker
-        # that no thread runs (their outcome could not be recorded): never
-        # one half-done.
+        # Held while a thread records that it runs a task (or no longer),
+        # and while the heartbeat and the give-back read which ones run.
         self.claiming = threading.Lock()
         self.signals = 0
         self.stopped_by = None
@@ -242,20 +240,18 @@ class Worker:
         while not self.stopping.is_set():
             name = threading.current_thread().name
             try:
-                with self.claiming:
-                    row = claims.claim_next(self.worker_id, self.queue_names, self.backend_name)
-                    if row is not None:
-                        self.running[name] = row
+                row = claims.claim_next(self.worker_id, self.queue_names, self.backend_name)
                 if row is None and self.batch and not self.more_to_come():
                     break
             except DatabaseError as error:
                 logger.warning("could not take a task", extra={"error": str(error)})
                 row = None
-            finally:
-                close_old_connections()
             if row is None:
+                close_old_connections()  # back to the pool while this thread waits
                 self.wakeup.wait()
                 continue
+            with self.claiming:
+                self.running[name] = row
             try:
                 self.run_task(row)
             except DatabaseError:

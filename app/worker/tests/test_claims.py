@@ -77,13 +77,18 @@ class TakeBackTests(TestCase):
 
     def test_a_task_of_this_worker_that_no_thread_runs_is_taken_back(self):
         heartbeat(ME, seconds_ago=0)
-        orphan = running_under(ME)
-        running = running_under(ME)
+        orphan, running = running_under(ME), running_under(ME)
+        # A moment ago, its thread may not yet have said it runs it.
+        just_claimed = running_under(ME)
+        DBTaskResult.objects.filter(id__in=[orphan.id, running.id]).update(
+            started_at=Now() - timedelta(seconds=31)
+        )
         self.take_back(running=[running])
-        orphan.refresh_from_db()
-        running.refresh_from_db()
+        for row in (orphan, running, just_claimed):
+            row.refresh_from_db()
         self.assertEqual(orphan.status, TaskResultStatus.READY)
         self.assertEqual(running.status, TaskResultStatus.RUNNING)
+        self.assertEqual(just_claimed.status, TaskResultStatus.RUNNING)
 
     def test_ready_and_finished_tasks_are_never_touched(self):
         ready = add.enqueue(1, 2)
