@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import SimpleTestCase
 
-from tests.support import PYTHON, REPO_DIR
+from tests.support import PYTHON, REPO_DIR, free_port
 
 pytestmark = pytest.mark.bench
 
@@ -45,3 +45,61 @@ class QuickBenchmarkTests(SimpleTestCase):
                 for server in ("ours", "gunicorn"):
                     self.assertEqual(row[server]["errors"], 0)
                     self.assertGreater(row[server]["requests"], 0)
+
+
+class QuickTaskBenchmarkTests(SimpleTestCase):
+    """bench/tasks.py --quick: our worker and the Celery baseline each run
+    both tasks, steady and drained, every task exactly once."""
+
+    def test_every_task_runs_exactly_once_on_our_worker_and_on_celery(self):
+        with tempfile.TemporaryDirectory() as workdir:
+            report_path = Path(workdir) / "tasks.json"
+            result = subprocess.run(
+                [PYTHON, "bench/tasks.py", "--quick", "--json", str(report_path)],
+                cwd=REPO_DIR,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:])
+            report = json.loads(report_path.read_text())
+        self.assertEqual(report["mode"], "quick")
+        self.assertEqual(sorted(report["systems"]), ["celery", "ours"])
+        for system, kinds in report["systems"].items():
+            self.assertEqual(kinds["worker_exit_statuses"], [0, 0], system)
+            for kind in ("noop", "write"):
+                self.assertEqual(len(kinds[kind]["steady"]), len(report["rates"]))
+                for phase in [kinds[kind]["drain"], *kinds[kind]["steady"]]:
+                    with self.subTest(system=system, kind=kind, rate=phase.get("rate")):
+                        self.assertGreater(phase["enqueued"], 0)
+                        self.assertEqual(phase["ran"], phase["enqueued"])
+                        self.assertEqual(phase["errors"], 0)
+                        self.assertEqual(phase["duplicates"], 0)
+                        self.assertGreater(phase["tasks_per_second"], 0)
+                        if kind == "write":
+                            self.assertEqual(phase["rows"], phase["enqueued"])
+                        if "rate" in phase:  # steady: the latency from enqueue to start
+                            self.assertLessEqual(0, phase["p50_ms"])
+                            self.assertLessEqual(phase["p50_ms"], phase["p99_ms"])
+        for kind in ("noop", "write"):
+            self.assertGreater(report["ratios"][kind]["drain"]["tasks_per_second"], 0)
+
+    def test_the_task_benchmark_without_redis_stops_with_one_line_naming_it(self):
+        result = subprocess.run(
+            [
+                PYTHON,
+                "bench/tasks.py",
+                "--quick",
+                "--redis-url",
+                f"redis://127.0.0.1:{free_port()}",
+            ],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertIn("Redis is not reachable", result.stderr)
