@@ -102,6 +102,14 @@ class ComposeFileTests(SimpleTestCase):
         )
         self.assertEqual(services["migrate"]["command"][-2:], ["migrate_with_lock", "--noinput"])
 
+    def assertLockedDown(self, service):
+        """Read-only, no capabilities or privilege gain, restarted, limited."""
+        self.assertTrue(service["read_only"])
+        self.assertEqual(service["cap_drop"], ["ALL"])
+        self.assertEqual(service["security_opt"], ["no-new-privileges:true"])
+        self.assertEqual(service["restart"], "unless-stopped")
+        self.assertLessEqual({"cpus", "memory"}, set(service["deploy"]["resources"]["limits"]))
+
     def test_the_proxy_and_the_backup_are_locked_down(self):
         services = dockerfiles.compose("prod")["services"]
         self.assertRegex(services["proxy"]["image"], r"^caddy:2\.\d+$")
@@ -109,13 +117,7 @@ class ComposeFileTests(SimpleTestCase):
         for name in ("proxy", "backup"):
             service = services[name]
             with self.subTest(name):
-                self.assertTrue(service["read_only"])
-                self.assertEqual(service["cap_drop"], ["ALL"])
-                self.assertEqual(service["security_opt"], ["no-new-privileges:true"])
-                self.assertEqual(service["restart"], "unless-stopped")
-                self.assertLessEqual(
-                    {"cpus", "memory"}, set(service["deploy"]["resources"]["limits"])
-                )
+                self.assertLockedDown(service)
                 self.assertTrue(
                     all(
                         volume.endswith(":ro")
@@ -137,13 +139,7 @@ class ComposeFileTests(SimpleTestCase):
                 self.assertEqual(service["command"], command)
                 self.assertEqual(service["image"], services["web"]["image"])
                 self.assertEqual(service["environment"], services["web"]["environment"])
-                self.assertTrue(service["read_only"])
-                self.assertEqual(service["cap_drop"], ["ALL"])
-                self.assertEqual(service["security_opt"], ["no-new-privileges:true"])
-                self.assertEqual(service["restart"], "unless-stopped")
-                self.assertLessEqual(
-                    {"cpus", "memory"}, set(service["deploy"]["resources"]["limits"])
-                )
+                self.assertLockedDown(service)
                 self.assertEqual(
                     service["depends_on"]["migrate"],
                     {"condition": "service_completed_successfully"},

@@ -20,6 +20,7 @@ from accounts.models import ThrottleCounter
 from config.tests.tasks import add
 from maintenance.steps import STEPS
 from worker.models import Heartbeat
+from worker.tests.support import make_heartbeat
 
 
 def finished_task(days_ago):
@@ -46,16 +47,8 @@ class MaintainTests(TestCase):
         ThrottleCounter.objects.create(
             key="login:open", hits=3, window_ends=Now() + timedelta(minutes=5)
         )
-        for worker_id, hours_ago in (("dead", 25), ("quiet", 23)):
-            seen = now - timedelta(hours=hours_ago)
-            Heartbeat.objects.create(
-                worker_id=worker_id,
-                hostname="h",
-                pid=1,
-                concurrency=1,
-                started_at=seen,
-                seen_at=seen,
-            )
+        make_heartbeat("dead", seconds_ago=25 * 3600)
+        make_heartbeat("quiet", seconds_ago=23 * 3600)
 
     def maintain(self):
         with self.assertLogs("maintenance", level="INFO") as logs:

@@ -8,8 +8,12 @@ connection, with the worker's claim and run (``worker.runner``).
 """
 
 from contextlib import contextmanager
+from datetime import timedelta
+
+from django.utils import timezone
 
 from worker import claims
+from worker.models import Heartbeat
 from worker.runner import Worker
 
 
@@ -28,3 +32,11 @@ def tasks_run_after(testcase):
     with testcase.captureOnCommitCallbacks(execute=True):
         yield
     run_enqueued_tasks()
+
+
+def make_heartbeat(worker_id, seconds_ago=0):
+    """A worker's heartbeat row, last seen ``seconds_ago``."""
+    seen = timezone.now() - timedelta(seconds=seconds_ago)
+    return Heartbeat.objects.create(
+        worker_id=worker_id, hostname="h", pid=1, concurrency=1, started_at=seen, seen_at=seen
+    )

@@ -11,21 +11,9 @@ from django_tasks_db.models import DBTaskResult
 
 from config.tests.tasks import add
 from worker import claims
-from worker.models import Heartbeat
+from worker.tests.support import make_heartbeat
 
 ME = "this-worker"
-
-
-def heartbeat(worker_id, seconds_ago):
-    now = timezone.now()
-    Heartbeat.objects.create(
-        worker_id=worker_id,
-        hostname="h",
-        pid=1,
-        concurrency=1,
-        started_at=now,
-        seen_at=now - timedelta(seconds=seconds_ago),
-    )
 
 
 def running_under(*worker_ids):
@@ -44,7 +32,7 @@ class TakeBackTests(TestCase):
         return logs
 
     def test_the_task_of_a_silent_worker_goes_back_to_the_queue_for_its_next_attempt(self):
-        heartbeat("silent", seconds_ago=31)
+        make_heartbeat("silent", seconds_ago=31)
         lost = running_under("silent")
         logs = self.take_back()
         lost.refresh_from_db()
@@ -61,7 +49,7 @@ class TakeBackTests(TestCase):
         self.assertEqual(lost.status, TaskResultStatus.READY)
 
     def test_the_task_of_a_live_worker_is_left_alone(self):
-        heartbeat("alive", seconds_ago=29)
+        make_heartbeat("alive", seconds_ago=29)
         busy = running_under("silent", "alive")
         self.assertEqual(claims.take_back_lost(ME, []), 0)
         busy.refresh_from_db()
@@ -76,7 +64,7 @@ class TakeBackTests(TestCase):
         self.assertEqual(logs.records[0].levelname, "ERROR")
 
     def test_a_task_of_this_worker_that_no_thread_runs_is_taken_back(self):
-        heartbeat(ME, seconds_ago=0)
+        make_heartbeat(ME, seconds_ago=0)
         orphan, running = running_under(ME), running_under(ME)
         # A moment ago, its thread may not yet have said it runs it.
         just_claimed = running_under(ME)
