@@ -332,12 +332,11 @@ class WorkerProcess:
 def wait_for_tasks(timeout=30):
     """Until no task is ready, waiting for a retry or running (in the test
     database, whose rows a worker process shares)."""
-    from django.tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
+    from django.tasks import DEFAULT_TASK_BACKEND_ALIAS
 
-    unfinished = DBTaskResult.objects.filter(
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
-    )
+    from worker.claims import unfinished as unfinished_tasks
+
+    unfinished = unfinished_tasks(["*"], DEFAULT_TASK_BACKEND_ALIAS)
     deadline = time.monotonic() + timeout
     while unfinished.exists():
         if time.monotonic() > deadline:
