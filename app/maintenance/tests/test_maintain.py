@@ -17,10 +17,29 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import ThrottleCounter
+from audit.events import Event
+from audit.models import SecurityEvent
 from config.tests.tasks import add
 from maintenance.steps import STEPS
 from worker.models import Heartbeat
 from worker.tests.support import make_heartbeat
+
+
+def steps_logged(stream, until):
+    """The steps of the JSON lines read from ``stream`` until the line of
+    step ``until`` (other lines, such as a warning at start-up, are skipped)."""
+    steps = []
+    for line in stream:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        step = entry.get("step") if isinstance(entry, dict) else None
+        if step is not None:
+            steps.append(step)
+        if step == until:
+            return steps
+    raise AssertionError(f"the output ended before step {until!r}; steps seen: {steps}")
 
 
 def finished_task(days_ago):
@@ -49,20 +68,30 @@ class MaintainTests(TestCase):
         )
         make_heartbeat("dead", seconds_ago=25 * 3600)
         make_heartbeat("quiet", seconds_ago=23 * 3600)
+        for event, days_ago in ((Event.LOGIN, 366), (Event.LOGOUT, 364)):
+            SecurityEvent.objects.create(event=event, created_at=now - timedelta(days=days_ago))
 
     def maintain(self):
         with self.assertLogs("maintenance", level="INFO") as logs:
             call_command("maintain")
         return {record.step: record.removed for record in logs.records}
 
-    @override_settings(TASK_RESULTS_RETENTION_DAYS=14)
+    @override_settings(TASK_RESULTS_RETENTION_DAYS=14, AUDIT_RETENTION_DAYS=365)
     def test_it_clears_what_has_expired_and_keeps_the_rest(self):
         old, recent = finished_task(days_ago=15), finished_task(days_ago=1)
         waiting = add.enqueue(2, 2).id
         removed = self.maintain()
         self.assertEqual(
-            removed, {"sessions": 1, "throttles": 1, "task_results": 1, "worker_heartbeats": 1}
+            removed,
+            {
+                "sessions": 1,
+                "throttles": 1,
+                "task_results": 1,
+                "worker_heartbeats": 1,
+                "security_events": 1,
+            },
         )
+        self.assertEqual(list(SecurityEvent.objects.values_list("event", flat=True)), ["logout"])
         self.assertEqual(list(Heartbeat.objects.values_list("pk", flat=True)), ["quiet"])
         self.assertEqual(list(Session.objects.values_list("session_key", flat=True)), ["alive"])
         self.assertEqual(
@@ -76,7 +105,13 @@ class MaintainTests(TestCase):
         self.maintain()
         self.assertEqual(
             self.maintain(),
-            {"sessions": 0, "throttles": 0, "task_results": 0, "worker_heartbeats": 0},
+            {
+                "sessions": 0,
+                "throttles": 0,
+                "task_results": 0,
+                "worker_heartbeats": 0,
+                "security_events": 0,
+            },
         )
 
     @override_settings(TASK_RESULTS_RETENTION_DAYS=30)
@@ -84,6 +119,11 @@ class MaintainTests(TestCase):
         kept = finished_task(days_ago=20)
         self.maintain()
         self.assertTrue(DBTaskResult.objects.filter(id=kept).exists())
+
+    @override_settings(AUDIT_RETENTION_DAYS=400)
+    def test_the_audit_retention_comes_from_the_setting(self):
+        self.maintain()
+        self.assertEqual(SecurityEvent.objects.count(), 2)
 
 
 class EveryTests(TransactionTestCase):
@@ -103,8 +143,13 @@ class EveryTests(TransactionTestCase):
             stderr=subprocess.STDOUT,
             text=True,
         )
-        lines = [process.stdout.readline() for _ in STEPS]
-        process.send_signal(signal.SIGTERM)
-        self.assertEqual(process.wait(timeout=30), 0)
-        process.stdout.close()
-        self.assertEqual([json.loads(line)["step"] for line in lines], [s[0] for s in STEPS])
+        try:
+            steps = steps_logged(process.stdout, until=STEPS[-1][0])
+            # Only now is SIGTERM handled: before, it is ignored (the entry point's trap).
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(timeout=30), 0)
+        finally:
+            process.kill()
+            process.wait()
+            process.stdout.close()
+        self.assertEqual(steps, [step for step, _, _ in STEPS])
