@@ -250,8 +250,9 @@ def prepare(database, workdir, settings=(), **values):
     check(manage("migrate_with_lock", "--noinput", env=env), "migrate")
     check(manage("collectstatic", "--noinput", env=env), "collectstatic")
     seed = (
-        "from accounts.models import User; "
-        f"User.objects.create_user('bench', 'bench@example.com', {PASSWORD!r})"
+        "from django.utils import timezone; from accounts.models import User; "
+        f"User.objects.create_user('bench', 'bench@example.com', {PASSWORD!r}, "
+        "email_verified_at=timezone.now())"
     )
     check(manage("shell", "-c", seed, env=env), "seeding")
     return env

@@ -181,6 +181,18 @@ class FormClient:
         return self.request(path, {**data, "csrfmiddlewaretoken": token}, headers=headers)
 
 
+def mark_verified(username):
+    """Take the address of ``username`` (signed up through the server, in the
+    test database) as verified, as following the mailed link would: for
+    tests of what a verified account does, not of the verification."""
+    from django.db.models.functions import Now
+
+    from accounts.models import User
+
+    if not User.objects.filter(username=username).update(email_verified_at=Now()):
+        raise AssertionError(f"no user {username!r} to mark verified")
+
+
 def sign_up(url, username, password, context=None, timeout=10):
     """Sign up through the form, as a browser would; return (status, Location,
     the client's cookies as a Cookie header)."""

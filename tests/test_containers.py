@@ -5,6 +5,8 @@ that the dev test can edit a template), on a free port of 127.0.0.1. Without a
 Docker engine these tests fail and say so: see "Tests" in docs/ci.md.
 """
 
+import email
+import email.policy
 import http.client
 import json
 import re
@@ -21,7 +23,7 @@ from pathlib import Path
 import pytest
 from django.test import SimpleTestCase
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import PASSWORD, signup_form
 from tests import support
 from tests.support import REPO_DIR, FormClient, RawConnection, environment, free_port
 
@@ -196,16 +198,38 @@ class StackTestsMixin:
         self.assertEqual(self.stack.up(), 200)
         self.assertEqual(log_in(self.stack, "grace"), (302, "/accounts/profile/"))
 
-    def test_a_reset_mail_leaves_through_the_worker(self):
-        self.assertEqual(sign_up(self.stack, "mary"), (302, "/accounts/profile/"))
+    def worker_mail(self, subject, to):
+        """The text of the newest mail with this subject to this address, once
+        the worker has printed it to its log (the console backend: each
+        message, then a line of 79 dashes)."""
+        deadline = time.monotonic() + 60
+        while True:
+            log = self.stack.logs("worker").replace("\r\n", "\n")
+            for chunk in reversed(log.split("-" * 79)):
+                start = chunk.find("Content-Type:")
+                if start < 0:
+                    continue
+                message = email.message_from_string(chunk[start:], policy=email.policy.default)
+                if re.fullmatch(subject, message["Subject"] or "") and message["To"] == to:
+                    return message.get_content()
+            self.assertLess(time.monotonic(), deadline, log[-3000:])
+            time.sleep(0.5)
+
+    def test_signup_mails_a_link_that_verifies_then_a_reset_mail_leaves_through_the_worker(self):
+        client = self.stack.client()
+        status, headers, _ = client.submit("/accounts/signup/", signup_form("mary"))
+        self.assertEqual((status, headers.get("Location")), (302, "/accounts/profile/"))
+        mail = self.worker_mail("Verify your email address for Djangoship", "mary@example.com")
+        (path,) = set(re.findall(r"https?://[^/\s]+(/accounts/email/verify/\S+/)", mail))
+        status, headers, _ = client.submit(path, {})
+        self.assertEqual((status, headers.get("Location")), (302, "/accounts/profile/"))
+        self.assertEqual(client.request("/accounts/profile/")[0], 200)
+
         status, headers, _ = self.stack.client().submit(
             "/accounts/password_reset/", {"email": "mary@example.com"}
         )
         self.assertEqual((status, headers.get("Location")), (302, "/accounts/password_reset/done/"))
-        deadline = time.monotonic() + 60
-        while "To: mary@example.com" not in (mail := self.stack.logs("worker")):
-            self.assertLess(time.monotonic(), deadline, mail[-3000:])
-            time.sleep(0.5)
+        mail = self.worker_mail("Reset your password on .*", "mary@example.com")
         self.assertIn("/accounts/reset/", mail)
         self.assertNotIn("To: mary@example.com", self.stack.logs("web"))
 

@@ -9,7 +9,14 @@ from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
 from accounts.tests.factories import NEW_PASSWORD, PASSWORD, csrf_token_in
-from tests.support import FormClient, LiveServerMixin, manage, server_environment, sign_up
+from tests.support import (
+    FormClient,
+    LiveServerMixin,
+    manage,
+    mark_verified,
+    server_environment,
+    sign_up,
+)
 
 pytestmark = pytest.mark.server
 
@@ -30,6 +37,7 @@ class ServerMixin(LiveServerMixin):
             },
         )
         self.assertEqual(status, 302, self.server.output()[-2000:])
+        mark_verified(username)
         return client
 
 

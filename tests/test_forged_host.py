@@ -6,8 +6,7 @@ an attacker's host into the mail, and the settings refuse it.)"""
 import pytest
 from django.test import TransactionTestCase
 
-from accounts.models import User
-from accounts.tests.factories import csrf_token_in
+from accounts.tests.factories import csrf_token_in, make_user
 from tests.support import FormClient, LiveServerMixin
 
 pytestmark = pytest.mark.server
@@ -19,7 +18,7 @@ class ForgedHostTests(LiveServerMixin, TransactionTestCase):
     collect_mail = True
 
     def setUp(self):
-        User.objects.create_user("ada", "ada@example.com", "a-long-password-1")
+        make_user("ada", password="a-long-password-1")
 
     def request_reset(self, host):
         """GET the form on the site's host, then POST it with ``host``."""

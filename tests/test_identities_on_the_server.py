@@ -15,7 +15,7 @@ from django.test import TransactionTestCase
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, csrf_token_in, signup_form
 from accounts.tests.spellings import EMAIL, EMAIL_SPELLINGS, USERNAME, USERNAME_SPELLINGS
-from tests.support import FormClient, LiveServerMixin
+from tests.support import FormClient, LiveServerMixin, mark_verified
 
 pytestmark = pytest.mark.server
 
@@ -82,6 +82,7 @@ class IdentitiesOnTheServerTests(LiveServerMixin, TransactionTestCase):
         client = FormClient(self.server.url)
         status, _, _ = client.submit("/accounts/signup/", signup_form(USERNAME, email=EMAIL))
         self.assertEqual(status, 302, self.server.output())
+        mark_verified(USERNAME)
 
     def test_racing_signups_with_spellings_of_one_email_make_one_account(self):
         spellings = [EMAIL, *EMAIL_SPELLINGS]
@@ -114,7 +115,7 @@ class IdentitiesOnTheServerTests(LiveServerMixin, TransactionTestCase):
         ]
         expected = [302] * RESET_LIMIT + [429] * (len(EMAIL_SPELLINGS) - RESET_LIMIT)
         self.assertEqual(statuses, expected)
-        mails = "".join(self.delivered_mail())
+        mails = "".join(mail for mail in self.delivered_mail() if "Reset your password" in mail)
         recipients = re.findall(r"^To: (.*)$", mails, flags=re.MULTILINE)
         self.assertEqual(recipients, ["kate@xn--bcher-kva.example"] * RESET_LIMIT)
 
@@ -127,6 +128,6 @@ class IdentitiesOnTheServerTests(LiveServerMixin, TransactionTestCase):
             done = client.request(headers["Location"])
             answers.append((status, headers["Location"], done[0], done[2]))
         self.assertEqual(answers[0], answers[1])
-        mails = self.delivered_mail()
+        mails = [mail for mail in self.delivered_mail() if "Reset your password" in mail]
         self.assertEqual(len(mails), 1)
         self.assertIn("To: kate@xn--bcher-kva.example", mails[0])

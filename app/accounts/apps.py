@@ -6,9 +6,12 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
 
+    def ready(self):
+        from accounts import receivers  # noqa: F401 - connects the signal receivers
 
-class ThrottledAdminConfig(admin_apps.AdminConfig):
-    """django.contrib.admin, with a site whose login answers 429 when throttled."""
+
+class AccountsAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin, with a site behind our login and a second factor."""
 
     default = False  # listed by its full path in INSTALLED_APPS
     default_site = "accounts.admin_site.AdminSite"

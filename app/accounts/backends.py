@@ -4,6 +4,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.identity import canonical_identifier
 from accounts.throttling import Throttled, client_address, login_throttle
+from audit.events import Event
+from audit.trail import record
 
 User = get_user_model()
 
@@ -48,7 +50,7 @@ class UsernameOrEmailBackend(ModelBackend):
         if request is not None:
             verdict = login_throttle.hit(account=account, address=address)
             if verdict.blocked:
-                raise Throttled(verdict)
+                raise Throttled(verdict, user=user)
 
         if check_password_with_timing_attack_mitigation(
             user, password
@@ -57,6 +59,8 @@ class UsernameOrEmailBackend(ModelBackend):
                 login_throttle.clear("account", account)
                 login_throttle.forgive("address", address)
             return user
+        if request is not None:
+            record(Event.LOGIN_FAILED, request, user)
         return None
 
     async def aauthenticate(self, request, username=None, password=None, **kwargs):

@@ -1,10 +1,10 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
-from django.core.mail import EmailMultiAlternatives
-from django.template import loader
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.identity import canonical_email, canonical_username
-from accounts.models import EMAIL_CANONICAL_MAX_LENGTH, User
+from accounts.mail import send_templated_mail
+from accounts.models import EMAIL_CANONICAL_MAX_LENGTH, EmailChange, User, expired_before
 
 
 def taken_by_another(form, **canonical):
@@ -14,6 +14,17 @@ def taken_by_another(form, **canonical):
     if form.instance.pk:
         taken = taken.exclude(pk=form.instance.pk)
     return taken.exists()
+
+
+def claimed_by_another(user, canonical):
+    """Whether a user other than ``user`` waits to verify this canonical
+    email as their new address (and the link is still good)."""
+    claims = EmailChange.objects.filter(
+        email_canonical=canonical, requested_at__gt=expired_before()
+    )
+    if user is not None and user.pk:
+        claims = claims.exclude(user_id=user.pk)
+    return claims.exists()
 
 
 class CanonicalUsernameMixin:
@@ -57,7 +68,9 @@ class CanonicalEmailMixin:
         # NFKC can turn one character of a Unicode domain into eighteen.
         if len(canonical) > EMAIL_CANONICAL_MAX_LENGTH:
             raise forms.ValidationError("This email address is too long.", code="max_length")
-        if taken_by_another(self, email_canonical=canonical):
+        if taken_by_another(self, email_canonical=canonical) or claimed_by_another(
+            self.instance, canonical
+        ):
             raise forms.ValidationError(
                 "A user with that email address already exists.", code="unique"
             )
@@ -130,7 +143,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
     def get_users(self, email):
         active_users = User._default_manager.filter(
-            email_canonical=canonical_email(email), is_active=True
+            email_canonical=canonical_email(email), is_active=True, email_verified_at__isnull=False
         )
         return (user for user in active_users if user.has_usable_password())
 
@@ -146,10 +159,69 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         """Django's, except that a failure to send raises: the form runs in
         a task (``accounts.tasks``), whose failures the worker retries.
         Django's own logs the error and carries on."""
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        body = loader.render_to_string(email_template_name, context)
-        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
-        if html_email_template_name is not None:
-            html = loader.render_to_string(html_email_template_name, context)
-            message.attach_alternative(html, "text/html")
-        message.send()
+        send_templated_mail(
+            subject_template_name, email_template_name, context, to_email, html_email_template_name
+        )
+
+
+class PasswordConfirmationForm(forms.Form):
+    """The password of the logged-in user, once more."""
+
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    @sensitive_variables("password")
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.", code="password_incorrect")
+        return password
+
+
+class EmailChangeForm(CanonicalEmailMixin, PasswordConfirmationForm):
+    """A new address for the logged-in user, with the password."""
+
+    email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    field_order = ["email", "password"]
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.instance = user  # CanonicalEmailMixin: the user's own rows don't count
+
+    def clean_email(self):
+        email = super().clean_email()
+        if email and canonical_email(email) == self.user.email_canonical:
+            raise forms.ValidationError("That is your address already.", code="unchanged")
+        return email
+
+
+def code_field():
+    return forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="Six digits from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = code_field()
+
+
+class SecondFactorOffForm(PasswordConfirmationForm):
+    """The password and a code: what turning the second factor off needs."""
+
+    code = code_field()

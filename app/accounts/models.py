@@ -1,5 +1,10 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
+from django_otp.models import Device
 
 from accounts.identity import canonical_email, canonical_username
 
@@ -43,6 +48,12 @@ class EmailRequiredUserManager(UserManager):
         unique, so what ``createsuperuser`` asks before it creates one."""
         return self.get(username_canonical=canonical_username(username))
 
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """A superuser's address is the operator's own word (createsuperuser,
+        a shell): taken as verified."""
+        extra_fields.setdefault("email_verified_at", timezone.now())
+        return super().create_superuser(username, email, password, **extra_fields)
+
     def _create_user_object(self, username, email, password, **extra_fields):
         if not email:
             raise ValueError("Users must have an email address.")
@@ -66,6 +77,8 @@ class User(AbstractUser):
     email = models.EmailField("email address")
     username_canonical = models.CharField(max_length=USERNAME_CANONICAL_MAX_LENGTH, editable=False)
     email_canonical = models.CharField(max_length=EMAIL_CANONICAL_MAX_LENGTH, editable=False)
+    # When the owner of ``email`` proved it (an emailed link); empty until then.
+    email_verified_at = models.DateTimeField("email verified", null=True, blank=True)
 
     objects = EmailRequiredUserManager()
 
@@ -106,6 +119,10 @@ class User(AbstractUser):
             ),
         ]
 
+    @property
+    def email_verified(self):
+        return self.email_verified_at is not None
+
     def fill_canonical(self):
         """Compute the canonical forms from the username and the email."""
         self.username_canonical = canonical_username(self.username)
@@ -138,3 +155,61 @@ class ThrottleCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.hits} until {self.window_ends:%Y-%m-%d %H:%M:%S}"
+
+
+def expired_before():
+    """Links to verify an address made before this time have expired."""
+    return timezone.now() - timedelta(seconds=settings.EMAIL_VERIFICATION_TIMEOUT)
+
+
+class EmailChange(models.Model):
+    """A new address a user asked for, not yet verified: it replaces
+    ``User.email`` only when its owner follows the emailed link
+    (``accounts.verification``). Its canonical form is unique here, and the
+    forms refuse it where another user has it, pending or not, so no two
+    accounts can end up with one address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_change"
+    )
+    email = models.EmailField("new email address")
+    email_canonical = models.CharField(max_length=EMAIL_CANONICAL_MAX_LENGTH, unique=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user} → {self.email}"
+
+    def save(self, *args, **kwargs):
+        self.email_canonical = canonical_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def expired(self):
+        return self.requested_at <= expired_before()
+
+
+class RecoveryCodeDevice(Device):
+    """The recovery codes of a user, as a django-otp device: each code works
+    once, in place of the authenticator's code.
+
+    The codes are shown once, when made, and only a keyed hash of each is
+    stored (``accounts.second_factor.recovery_digest``; django-otp's own
+    static device stores them in clear)."""
+
+    def verify_token(self, token):
+        from accounts.second_factor import recovery_digests
+
+        # One statement: of two requests with one code, one deletes it.
+        used, _ = self.codes.filter(digest__in=recovery_digests(token)).delete()
+        return used > 0
+
+    def remaining(self):
+        return self.codes.count()
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, db_index=True)
+
+    def __str__(self):
+        return f"recovery code {self.pk} of {self.device}"

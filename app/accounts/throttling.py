@@ -22,6 +22,8 @@ from django.shortcuts import render
 
 from accounts.identity import canonical_identifier
 from accounts.models import ThrottleCounter
+from audit.events import Event
+from audit.trail import record
 
 TABLE = ThrottleCounter._meta.db_table
 
@@ -61,6 +63,7 @@ RETURNING key, hits, GREATEST(0, CEIL(EXTRACT(EPOCH FROM counter.window_ends - {
 
 @dataclass(frozen=True)
 class Verdict:
+    scope: str  # the kind of attempt: "login", "password_reset"…
     blocked: bool
     retry_after: int  # seconds until every exceeded window has passed
 
@@ -100,7 +103,9 @@ class Throttle:
             cursor.execute(HIT_SQL, {"window": self.config["window"], "keys": list(keys)})
             rows = cursor.fetchall()
         exceeded = [retry for key, hits, retry in rows if hits > self.config["limits"][keys[key]]]
-        return Verdict(blocked=bool(exceeded), retry_after=max(exceeded, default=0))
+        return Verdict(
+            scope=self.scope, blocked=bool(exceeded), retry_after=max(exceeded, default=0)
+        )
 
     def forgive(self, kind, value):
         """Take back one counted attempt (it turned out to be a success)."""
@@ -132,15 +137,19 @@ def client_address(request):
 
 class Throttled(Exception):
     """Raised where a throttled attempt is refused; ``accounts.middleware``
-    answers it with the 429 page, whichever view it came through."""
+    answers it with the 429 page, whichever view it came through. ``user``
+    is the account the attempt was at, when there is one."""
 
-    def __init__(self, verdict):
+    def __init__(self, verdict, user=None):
         super().__init__(f"throttled for {verdict.retry_after} s")
         self.verdict = verdict
+        self.user = user
 
 
-def throttled_response(request, verdict):
-    """The 429 page: what happened and when to try again."""
+def throttled_response(request, verdict, user=None):
+    """The 429 page: what happened and when to try again. The refusal is a
+    security event, recorded for ``user`` (by default the logged-in one)."""
+    record(Event.THROTTLED, request, user, scope=verdict.scope)
     response = render(
         request,
         "429.html",
@@ -156,5 +165,10 @@ password_reset_throttle = Throttle("password_reset")
 # Counted per client address before the form is even checked, so a storm of
 # signups stops at the counter, not at the password hasher.
 signup_throttle = Throttle("signup")
-# Counted per account before the old password is checked; a change clears it.
+# Counted per account before the password is checked again (a password
+# change, a confirmation of the password, an email change); a success clears it.
 password_change_throttle = Throttle("password_change")
+# Counted per account (and, at login, per address) before a code is checked.
+second_factor_throttle = Throttle("second_factor")
+# Counted per account at each "send the link again".
+email_verification_throttle = Throttle("email_verification")

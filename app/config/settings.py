@@ -51,14 +51,18 @@ CSRF_TRUSTED_ORIGINS = env.origins("CSRF_TRUSTED_ORIGINS", default=[])
 FORWARDED_ALLOW_IPS = env.networks("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
 
 INSTALLED_APPS = [
-    "accounts.apps.ThrottledAdminConfig",  # django.contrib.admin, throttled login
+    "accounts.apps.AccountsAdminConfig",  # django.contrib.admin, behind our login
+    # Before django.contrib.auth, so that its createsuperuser is the one run.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",  # the tasks' table and its worker (TASKS below)
-    "accounts",
+    "django_otp",  # one-time passwords: the second factor (accounts.second_factor)
+    "django_otp.plugins.otp_totp",
+    "audit",
     "pages",
     "release",
     "maintenance",
@@ -90,6 +94,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): logged in with a second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # A user whose address is not verified sees only the page that says so.
+    "accounts.middleware.VerifiedEmailRequiredMiddleware",
     # A throttled attempt (Throttled, from any view or the auth backend): 429.
     "accounts.middleware.ThrottledMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -287,7 +295,31 @@ THROTTLES = {
             ),
         },
     },
-    # Guesses at the old password from a logged-in session (perhaps a stolen one).
+    # Codes of the second factor, after the password (a recovery code too).
+    "second_factor": {
+        "window": env.int("SECOND_FACTOR_THROTTLE_WINDOW", default=900, minimum=1, maximum=604_800),
+        "limits": {
+            "account": env.int(
+                "SECOND_FACTOR_THROTTLE_ACCOUNT_LIMIT", default=5, minimum=1, maximum=100_000
+            ),
+            "address": env.int(
+                "SECOND_FACTOR_THROTTLE_ADDRESS_LIMIT", default=20, minimum=1, maximum=100_000
+            ),
+        },
+    },
+    # "Send the link again", per account: each sends a mail.
+    "email_verification": {
+        "window": env.int(
+            "EMAIL_VERIFICATION_THROTTLE_WINDOW", default=3600, minimum=1, maximum=604_800
+        ),
+        "limits": {
+            "account": env.int(
+                "EMAIL_VERIFICATION_THROTTLE_ACCOUNT_LIMIT", default=3, minimum=1, maximum=100_000
+            ),
+        },
+    },
+    # Guesses at the password from a logged-in session (perhaps a stolen one):
+    # a password change, a confirmation of the password, an email change.
     "password_change": {
         "window": env.int(
             "PASSWORD_CHANGE_THROTTLE_WINDOW", default=900, minimum=1, maximum=604_800
@@ -316,6 +348,25 @@ if PASSWORD_HASHING_CONCURRENCY and _pool["max_size"] <= PASSWORD_HASHING_CONCUR
         f"DATABASE_POOL_MAX_SIZE ({_pool['max_size']}): leave connections for cheap "
         "requests, or set it to 0 to turn the bound off"
     )
+
+# Seconds an emailed link to verify an address stays valid (it also dies once
+# used, and when the password changes). The same for a signup and for a
+# change of address.
+EMAIL_VERIFICATION_TIMEOUT = env.int(
+    "EMAIL_VERIFICATION_TIMEOUT", default=259_200, minimum=300, maximum=2_592_000
+)
+# Seconds after a login (or a confirmation of the password) during which a
+# sensitive change (email, password, second factor) needs no new one.
+REAUTHENTICATION_TIMEOUT = env.int(
+    "REAUTHENTICATION_TIMEOUT", default=300, minimum=30, maximum=86_400
+)
+# The second factor (django-otp): the name an authenticator app shows. Its
+# own throttle is off: wrong codes are throttled like passwords (THROTTLES).
+OTP_TOTP_ISSUER = env.text("OTP_TOTP_ISSUER", default="Djangoship", max_length=64, forbidden=":")
+OTP_TOTP_THROTTLE_FACTOR = 0
+# Security events (audit/) are kept this many days, then `manage.py maintain`
+# prunes them.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365, minimum=1, maximum=3650)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,6 +12,25 @@ from logs.json_lines import request_id_var
 
 access_logger = logging.getLogger("logs.access")
 
+# URL parts that are secrets (the token of an emailed link: Django's reset,
+# our verification) are never written: a log is read by more people than
+# the mailbox the link went to.
+SECRET_URL_KWARGS = ("token",)
+REDACTED = "[redacted]"
+
+
+def loggable_path(request):
+    """The request's path, with the URL's secret parts replaced."""
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        for name in SECRET_URL_KWARGS:
+            value = match.kwargs.get(name)
+            if value:
+                path = path.replace(value, REDACTED)
+    return path
+
+
 # A request id from outside is kept only if it is a short, plain token, so that
 # nobody can write arbitrary text into our logs through the header.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -19,7 +38,8 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 class RequestLogMiddleware(AsyncCapableMiddleware):
     """Give each request an id, return it in ``X-Request-ID``, and log one
-    access line: method, path (never the query string), status, duration."""
+    access line: method, path (never the query string, nor a link's token),
+    status, duration."""
 
     def start(self, request):
         incoming = request.headers.get("X-Request-ID", "")
@@ -34,6 +54,7 @@ class RequestLogMiddleware(AsyncCapableMiddleware):
 
     def finish(self, request, response, started):
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        path = loggable_path(request)
         response["X-Request-ID"] = request.request_id
         # A probe's own answer (health.middleware marks it) at DEBUG, since
         # probes call often; a request to its path that was refused (400,
@@ -43,12 +64,12 @@ class RequestLogMiddleware(AsyncCapableMiddleware):
             level,
             "%s %s %s %sms",
             request.method,
-            request.path,
+            path,
             response.status_code,
             duration_ms,
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
                 "client": request.META.get("REMOTE_ADDR"),

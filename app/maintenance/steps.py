@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.throttling import purge_expired
+from audit.trail import prune as prune_security_events
 from worker.models import Heartbeat
 
 # Far longer than any WORKER_STALE_AFTER: only the dead are pruned.
@@ -53,10 +54,16 @@ def dead_worker_heartbeats():
     return removed
 
 
+def old_security_events():
+    """Security events older than ``AUDIT_RETENTION_DAYS``."""
+    return prune_security_events(settings.AUDIT_RETENTION_DAYS)
+
+
 # (step, what its log line says, the function)
 STEPS = [
     ("sessions", "expired sessions cleared", expired_sessions),
     ("throttles", "expired throttle counters cleared", purge_expired),
     ("task_results", "old task results pruned", old_task_results),
     ("worker_heartbeats", "heartbeats of dead workers pruned", dead_worker_heartbeats),
+    ("security_events", "old security events pruned", old_security_events),
 ]

@@ -2,7 +2,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import PASSWORD, log_in_with_second_factor
 from accounts.tests.identity_rules import AT_SIGN, IDENTITY_RULES, TAKEN_EMAIL, TAKEN_USERNAME
 
 
@@ -17,7 +17,7 @@ class UserAdminTests(TestCase):
         )
 
     def setUp(self):
-        self.client.force_login(self.admin)
+        log_in_with_second_factor(self.client, self.admin)
 
     def test_user_list_shows_the_email_column(self):
         response = self.client.get(reverse("admin:accounts_user_changelist"))
@@ -109,7 +109,7 @@ class UserAdminIdentityRulesTests(TestCase):
         cls.change_url = reverse("admin:accounts_user_change", args=[cls.admin.pk])
 
     def setUp(self):
-        self.client.force_login(self.admin)
+        log_in_with_second_factor(self.client, self.admin)
 
     def add(self, **fields):
         data = {

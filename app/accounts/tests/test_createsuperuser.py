@@ -56,6 +56,12 @@ class InteractiveCreateSuperuserTests(TestCase):
             (user.email, user.is_superuser, user.is_staff), ("grace@example.com", True, True)
         )
         self.assertTrue(user.check_password(PASSWORD))
+        self.assertTrue(user.email_verified)
+        self.assertIn(
+            "The admin needs a second factor. Log in at /accounts/login/, then turn one on "
+            "at /accounts/two-factor/on/",
+            output,
+        )
 
 
 class CreateSuperuserTests(TestCase):

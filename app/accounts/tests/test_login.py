@@ -89,7 +89,7 @@ class LoginSpellingTests(TestCase):
 
     @classmethod
     def setUpTestData(cls):
-        cls.user = User.objects.create_user(username=USERNAME, email=EMAIL, password=PASSWORD)
+        cls.user = make_user(USERNAME, email=EMAIL)
 
     def assertLogsIn(self, identifier):
         self.client.logout()

@@ -3,10 +3,9 @@ from django.test import TestCase
 from django.urls import reverse
 
 from accounts.forms import PasswordResetForm
-from accounts.models import User
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import make_user
 from accounts.tests.spellings import EMAIL, EMAIL_SPELLINGS, OTHER_EMAILS
-from accounts.views import PasswordResetView
+from accounts.views.passwords import PasswordResetView
 from worker.tests.support import tasks_run_after
 
 
@@ -16,11 +15,10 @@ class PasswordResetLookupTests(TestCase):
 
     @classmethod
     def setUpTestData(cls):
-        cls.kate = User.objects.create_user(username="kate", email=EMAIL, password=PASSWORD)
-        cls.gone = User.objects.create_user(
-            username="gone", email="gone@example.com", password=PASSWORD, is_active=False
-        )
-        cls.nopass = User.objects.create_user(username="nopass", email="nopass@example.com")
+        cls.kate = make_user("kate", email=EMAIL)
+        cls.gone = make_user("gone", is_active=False)
+        cls.nopass = make_user("nopass", password=None)
+        cls.unverified = make_user("unverified", email_verified_at=None)
 
     def users(self, email):
         return list(PasswordResetForm().get_users(email))
@@ -41,6 +39,15 @@ class PasswordResetLookupTests(TestCase):
     def test_inactive_users_and_users_without_a_password_are_left_out(self):
         self.assertEqual(self.users("GONE@example.com"), [])
         self.assertEqual(self.users("NOPASS@example.com"), [])
+
+    def test_an_address_not_yet_verified_gets_no_link(self):
+        self.assertEqual(self.users("unverified@example.com"), [])
+        with tasks_run_after(self):
+            response = self.client.post(
+                reverse("password_reset"), {"email": "unverified@example.com"}
+            )
+        self.assertRedirects(response, reverse("password_reset_done"))
+        self.assertEqual(mail.outbox, [])
 
     def test_the_link_goes_to_the_stored_address_not_the_one_typed(self):
         with tasks_run_after(self):

@@ -6,7 +6,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, make_user, signup_form
 from accounts.tests.identity_rules import IDENTITY_RULES, TAKEN_EMAIL, TAKEN_USERNAME
-from accounts.views import SignupView
+from accounts.views.signup import SignupView
 
 RACE_LOST = "That username or email was taken a moment ago. Try another."
 
@@ -27,8 +27,9 @@ class SignupTests(TestCase):
 
     def test_valid_signup_creates_the_user_logs_in_and_redirects(self):
         response = self.client.post(self.url, signup_form())
-        self.assertRedirects(response, reverse("profile"))
+        self.assertRedirects(response, reverse("profile"), fetch_redirect_response=False)
         user = User.objects.get(username="grace")
+        self.assertFalse(user.email_verified)
         self.assertEqual(user.email, "grace@example.com")
         self.assertTrue(user.check_password(PASSWORD))
         self.assertEqual(int(self.client.session["_auth_user_id"]), user.pk)

@@ -2,8 +2,7 @@ from django.core import mail
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 
-from accounts.models import User
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import PASSWORD, make_user
 from accounts.tests.spellings import EMAIL, EMAIL_SPELLINGS, USERNAME, USERNAME_SPELLINGS
 from accounts.throttling import subject_key
 from worker.tests.support import tasks_run_after
@@ -30,7 +29,7 @@ class LoginThrottleSpellingTests(TestCase):
 
     @classmethod
     def setUpTestData(cls):
-        User.objects.create_user(username=USERNAME, email=EMAIL, password=PASSWORD)
+        make_user(USERNAME, email=EMAIL)
 
     def login(self, username, password="wrong"):
         return self.client.post(reverse("login"), {"username": username, "password": password})
@@ -60,7 +59,7 @@ class LoginThrottleSpellingTests(TestCase):
 class PasswordResetThrottleSpellingTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        User.objects.create_user(username="kate", email=EMAIL, password=PASSWORD)
+        make_user("kate", email=EMAIL)
 
     def reset(self, email):
         with tasks_run_after(self):

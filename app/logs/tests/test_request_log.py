@@ -1,31 +1,8 @@
-import io
 import json
-import logging
 
 from django.test import TestCase, override_settings
 
-from logs.json_lines import JsonFormatter, RequestIdFilter
-
-
-class JsonLines:
-    """Capture what the root logger writes, formatted as in production."""
-
-    def __enter__(self):
-        self.stream = io.StringIO()
-        self.handler = logging.StreamHandler(self.stream)
-        self.handler.setFormatter(JsonFormatter())
-        self.handler.addFilter(RequestIdFilter())
-        for name in ("", "django"):  # django does not propagate to the root
-            logging.getLogger(name).addHandler(self.handler)
-        return self
-
-    def __exit__(self, *exc):
-        for name in ("", "django"):  # django does not propagate to the root
-            logging.getLogger(name).removeHandler(self.handler)
-
-    @property
-    def lines(self):
-        return [json.loads(line) for line in self.stream.getvalue().splitlines()]
+from logs.tests.support import JsonLines
 
 
 @override_settings(ROOT_URLCONF="config.tests.urls")
@@ -84,3 +61,14 @@ class RequestLogTests(TestCase):
         self.assertEqual(error["level"], "ERROR")
         self.assertEqual(error["request_id"], "req-4")
         self.assertIn("RuntimeError: the view broke", error["exception"])
+
+
+class SecretPathTests(TestCase):
+    def test_the_token_of_an_emailed_link_is_not_logged(self):
+        with JsonLines() as log:
+            self.client.get("/accounts/reset/MQ/abc123-secrettoken/")
+            self.client.get("/accounts/email/verify/eyJ1IjoxfQ:1xYl:signature/")
+        paths = [line["path"] for line in log.lines if line["logger"] == "logs.access"]
+        self.assertEqual(
+            paths, ["/accounts/reset/MQ/[redacted]/", "/accounts/email/verify/[redacted]/"]
+        )

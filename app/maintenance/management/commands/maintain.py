@@ -19,7 +19,10 @@ logger = logging.getLogger("maintenance")
 
 
 class Command(BaseCommand):
-    help = "Clear expired sessions, throttle counters, old task results and dead workers."
+    help = (
+        "Clear expired sessions, throttle counters, old task results, dead workers"
+        " and old security events."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
