@@ -119,15 +119,20 @@ class IdentitiesOnTheServerTests(LiveServerMixin, TransactionTestCase):
         recipients = re.findall(r"^To: (.*)$", mails, flags=re.MULTILINE)
         self.assertEqual(recipients, ["kate@xn--bcher-kva.example"] * RESET_LIMIT)
 
-    def test_a_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(self):
+    def test_a_reset_for_an_unknown_or_unverified_address_looks_the_same_and_sends_nothing(self):
         self.sign_up_kate()
+        status, _, _ = FormClient(self.server.url).submit(
+            "/accounts/signup/", signup_form("unverified")
+        )
+        self.assertEqual(status, 302)
         answers = []
-        for email in (EMAIL, "nobody@example.com"):
+        for email in (EMAIL, "nobody@example.com", "unverified@example.com"):
             client = FormClient(self.server.url)
             status, headers, _ = client.submit("/accounts/password_reset/", {"email": email})
             done = client.request(headers["Location"])
             answers.append((status, headers["Location"], done[0], done[2]))
         self.assertEqual(answers[0], answers[1])
+        self.assertEqual(answers[0], answers[2])
         mails = [mail for mail in self.delivered_mail() if "Reset your password" in mail]
         self.assertEqual(len(mails), 1)
         self.assertIn("To: kate@xn--bcher-kva.example", mails[0])

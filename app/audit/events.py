@@ -8,6 +8,7 @@ class Event(models.TextChoices):
     SIGNUP = "signup", "Account created"
     LOGIN = "login", "Logged in"
     LOGIN_FAILED = "login_failed", "Wrong password at login"
+    PASSWORD_FAILED = "password_failed", "Wrong password at a confirmation"
     SECOND_FACTOR_FAILED = "second_factor_failed", "Wrong second-factor code"
     THROTTLED = "throttled", "Too many attempts: refused"
     LOGOUT = "logout", "Logged out"

@@ -77,3 +77,27 @@ class ReauthenticationTests(TestCase):
     def test_the_timeout_comes_from_the_setting(self):
         make_authentication_stale(self.client)  # older than an hour
         self.assertEqual(self.client.get(reverse("email_change")).status_code, 302)
+
+
+class WrongPasswordEventTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.user = make_user("ada")
+
+    def setUp(self):
+        self.client.force_login(self.user)
+
+    def test_a_wrong_password_at_each_confirmation_is_a_security_event(self):
+        posts = {
+            "reauthenticate": {"password": "wrong"},
+            "email_change": {"email": "ada@new.example", "password": "wrong"},
+            "password_change": {
+                "old_password": "wrong",
+                "new_password1": "a-new-long-passphrase",
+                "new_password2": "a-new-long-passphrase",
+            },
+        }
+        for name, data in posts.items():
+            self.client.post(reverse(name), data)
+        events = SecurityEvent.objects.filter(event=Event.PASSWORD_FAILED, user=self.user)
+        self.assertEqual(sorted(e.details["view"] for e in events), sorted(posts))
