@@ -4,11 +4,11 @@ address before it replaces the old one.
 A link holds a token made with Django's signing (``django.core.signing``,
 keyed with ``SECRET_KEY``, older keys in ``SECRET_KEY_FALLBACKS`` accepted):
 the user's id and a fingerprint of the state the link is for, a keyed hash
-of the address to verify, the account's address, when it was verified and
-the password hash. It expires after ``EMAIL_VERIFICATION_TIMEOUT`` seconds,
-and it dies once used (the state changes), when the password changes
-(a reset cancels a change of address someone else asked for) and when a
-newer change of address is asked for.
+of the address to verify, the account's address and the password hash. It
+expires after ``EMAIL_VERIFICATION_TIMEOUT`` seconds, and it dies once used
+(no address waits any more, or another does), when the password changes (a
+reset cancels a change of address someone else asked for) and when a newer
+change of address is asked for.
 """
 
 from django.conf import settings
@@ -50,9 +50,7 @@ def address_to_verify(user):
 
 
 def _fingerprint(user, email):
-    state = "\n".join(
-        [email, user.email_canonical, str(user.email_verified_at), user.password or ""]
-    )
+    state = "\n".join([email, user.email_canonical, user.password or ""])
     return salted_hmac(SALT, state, algorithm="sha256").hexdigest()[:32]
 
 
