@@ -16,7 +16,8 @@ FROM ${UV_IMAGE} AS uv
 FROM ${PYTHON_IMAGE} AS base
 
 # The server listens on UVICORN_HOST:UVICORN_PORT (app/server/run.py); the
-# port is written here once, and the health check asks it. The worker
+# port is written here once, and the health check asks it. The server and the
+# worker serve their Prometheus metrics on METRICS_PORT, never routed. The worker
 # (manage.py worker) keeps its liveness file in /tmp, where its probe
 # (python -m worker.probe) reads it.
 ENV PATH=/opt/venv/bin:$PATH \
@@ -24,6 +25,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     UVICORN_HOST=0.0.0.0 \
     UVICORN_PORT=8000 \
+    METRICS_PORT=9464 \
     WORKER_HEARTBEAT_FILE=/tmp/worker-heartbeat
 
 EXPOSE ${UVICORN_PORT}

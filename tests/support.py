@@ -487,4 +487,10 @@ class LiveServerMixin:
         has run every task."""
         wait_for_tasks()
         sent = sorted(self.mail_dir.glob("*"), key=lambda path: path.stat().st_mtime)
-        return [path.read_text() for path in sent]
+        # A file holds the mails of one connection, each followed by a line of dashes.
+        return [
+            mail.strip("\n")
+            for path in sent
+            for mail in path.read_text().split("-" * 79)
+            if mail.strip()
+        ]

@@ -109,6 +109,12 @@ class ConfigurationErrorTests(SimpleTestCase):
             "DATABASE_POOL_MIN_SIZE (5) is larger than DATABASE_POOL_MAX_SIZE (2)",
         )
 
+    def test_metrics_on_the_applications_port(self):
+        self.assertStopsWith(
+            self.check(METRICS_PORT="8000", UVICORN_PORT="8000"),
+            "METRICS_PORT (8000) is UVICORN_PORT: give the metrics their own",
+        )
+
     def test_csrf_trusted_origin_without_a_scheme(self):
         self.assertStopsWith(
             self.check(CSRF_TRUSTED_ORIGINS="example.com"),

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from django.test import SimpleTestCase
+from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.tests.factories import PASSWORD, signup_form
 from tests import support
@@ -232,6 +233,25 @@ class StackTestsMixin:
         mail = self.worker_mail("Reset your password on .*", "mary@example.com")
         self.assertIn("/accounts/reset/", mail)
         self.assertNotIn("To: mary@example.com", self.stack.logs("web"))
+
+    def test_the_metrics_answer_on_the_internal_network_and_not_through_the_front(self):
+        scrape = (
+            "import urllib.request; print(urllib.request.urlopen("
+            "'http://web:9464/metrics', timeout=10).read().decode())"
+        )
+        self.stack.client().request("/")
+        text = self.stack.compose("exec", "-T", "worker", "python", "-c", scrape).stdout
+        home = [
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "http_requests_total"
+            and sample.labels == {"route": "home", "method": "GET", "status": "200"}
+        ]
+        self.assertEqual(len(home), 1, text)
+        self.assertGreaterEqual(home[0], 1)
+        status, _, _ = self.stack.client().request("/metrics")
+        self.assertEqual(status, 404)
 
     def test_the_scheduler_has_run_the_maintenance(self):
         deadline = time.monotonic() + 60

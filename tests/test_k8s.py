@@ -40,6 +40,8 @@ DNS = {(53, "UDP"), (53, "TCP")}
 APP_WORKLOADS = ("Deployment/web", "Deployment/worker", "Job/migrate", "CronJob/maintain")
 APP_POD = K8S_DIR / "components" / "app-pod"
 WORKER_PROBE = ["python", "-m", "worker.probe"]
+# The port the image's server and worker serve their metrics on.
+METRICS_PORT = int(dockerfiles.image_environment()["METRICS_PORT"])
 # What the worker's pod must agree with: its stop, its threads and the
 # connection pool they draw from, its heartbeat file.
 WORKER_VARIABLES = (
@@ -652,11 +654,14 @@ class WorkerTests(SimpleTestCase):
                 self.assertEqual(container["image"], web_container(target)["image"])
                 self.assertEqual(container["envFrom"], web_container(target)["envFrom"])
 
-    def test_the_worker_listens_on_no_port_and_no_service_sends_it_traffic(self):
+    def test_the_worker_listens_only_for_its_metrics_and_no_service_sends_it_traffic(self):
         for target in TARGETS:
             labels = pod_labels(target, "Deployment/worker")
             with self.subTest(target):
-                self.assertNotIn("ports", app_container(target, "Deployment/worker"))
+                self.assertEqual(
+                    app_container(target, "Deployment/worker")["ports"],
+                    [{"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}],
+                )
                 for service in find(target, "Service"):
                     self.assertFalse(selects({"matchLabels": service["spec"]["selector"]}, labels))
 
@@ -776,7 +781,7 @@ class WiringTests(SimpleTestCase):
     def test_the_service_port_reaches_the_container_port(self):
         for target in TARGETS:
             (port,) = one(target, "Service", "web")["spec"]["ports"]
-            (container_port,) = web_container(target)["ports"]
+            (container_port,) = [p for p in web_container(target)["ports"] if p["name"] == "http"]
             with self.subTest(target):
                 self.assertEqual(port["targetPort"], container_port["name"])
                 self.assertEqual(container_port["containerPort"], 8000)
@@ -916,15 +921,58 @@ class WiringTests(SimpleTestCase):
                                 ],
                             )
 
-    def test_the_worker_and_the_jobs_admit_no_ingress(self):
+    def test_the_worker_and_the_jobs_admit_no_ingress_but_the_scrape(self):
         for target in OVERLAYS:
+            scrape = one(target, "NetworkPolicy", "metrics-scrape")["spec"]
             for owner, _ in pod_specs(target):
                 if owner in {"Deployment/web", "StatefulSet/postgres"}:
                     continue  # the Gateway's pods reach web; the app's pods reach postgres
                 policies = policies_selecting(target, pod_labels(target, owner))
+                admitted = [p["ingress"] for p in policies if "ingress" in p]
                 with self.subTest(f"{target} {owner}"):
                     self.assertTrue(any("Ingress" in p["policyTypes"] for p in policies))
-                    self.assertEqual([p["ingress"] for p in policies if "ingress" in p], [])
+                    expected = [scrape["ingress"]] if owner == "Deployment/worker" else []
+                    self.assertEqual(admitted, expected)
+
+    def test_the_metrics_port_is_reached_from_the_monitoring_namespace_only(self):
+        for target in TARGETS:
+            (rule,) = one(target, "NetworkPolicy", "metrics-scrape")["spec"]["ingress"]
+            with self.subTest(target):
+                self.assertEqual(
+                    rule["from"],
+                    [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+                            }
+                        }
+                    ],
+                )
+                self.assertEqual(rule["ports"], [{"port": METRICS_PORT, "protocol": "TCP"}])
+                scrape = one(target, "NetworkPolicy", "metrics-scrape")["spec"]
+                for owner in ("Deployment/web", "Deployment/worker"):
+                    self.assertTrue(selects(scrape["podSelector"], pod_labels(target, owner)))
+
+    def test_web_and_worker_pods_announce_their_metrics_port_to_the_scraper(self):
+        for target in TARGETS:
+            for name in ("web", "worker"):
+                template = one(target, "Deployment", name)["spec"]["template"]
+                (container,) = template["spec"]["containers"]
+                ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+                with self.subTest(f"{target} {name}"):
+                    self.assertEqual(ports["metrics"], METRICS_PORT)
+                    self.assertEqual(
+                        template["metadata"]["annotations"],
+                        {
+                            "prometheus.io/scrape": "true",
+                            "prometheus.io/port": str(METRICS_PORT),
+                            "prometheus.io/path": "/metrics",
+                        },
+                    )
+                    service_ports = [
+                        p["targetPort"] for p in one(target, "Service", "web")["spec"]["ports"]
+                    ]
+                    self.assertNotIn("metrics", service_ports)
 
     def test_the_worker_has_policies_of_its_own(self):
         for target in TARGETS:

@@ -188,9 +188,17 @@ class ProxyParityTests(SimpleTestCase):
 
 
 class KubernetesParityTests(SimpleTestCase):
-    def test_the_container_port_is_the_images(self):
-        (port,) = k8s_web_container()["ports"]
-        self.assertEqual(port["containerPort"], PORT)
+    def test_the_container_ports_are_the_images(self):
+        ports = {port["name"]: port["containerPort"] for port in k8s_web_container()["ports"]}
+        metrics = int(dockerfiles.image_environment()["METRICS_PORT"])
+        self.assertEqual(ports, {"http": PORT, "metrics": metrics})
+
+    def test_compose_exposes_the_images_metrics_port(self):
+        metrics = dockerfiles.image_environment()["METRICS_PORT"]
+        services = dockerfiles.compose("prod")["services"]
+        for name in ("web", "worker"):
+            with self.subTest(name):
+                self.assertEqual(services[name]["expose"], [metrics])
 
     def test_the_probes_ask_the_health_paths(self):
         container = k8s_web_container()

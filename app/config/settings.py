@@ -77,8 +77,10 @@ ASGI_HANDLERS = ("fastpath", "django")
 ASGI_HANDLER = env.choice("ASGI_HANDLER", ASGI_HANDLERS, default="fastpath")
 
 MIDDLEWARE = [
-    # Outermost: a request id and an access line for every request.
+    # Outermost: a request id and an access line for every request, and its
+    # count and time in the metrics.
     "logs.access.RequestLogMiddleware",
+    "metrics.middleware.RequestMetricsMiddleware",
     # Security headers on every answer below, the error pages included.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -208,6 +210,12 @@ WEB_MAX_CONNECTIONS = env.int("WEB_MAX_CONNECTIONS", default=1000, minimum=1, ma
 UVICORN_HOST = env.str("UVICORN_HOST", default="127.0.0.1")
 UVICORN_PORT = env.int("UVICORN_PORT", default=8000, minimum=0, maximum=65535)
 WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1, minimum=1, maximum=64)
+# The port of the Prometheus metrics (metrics/), on UVICORN_HOST, apart from
+# the application's so that no proxy or route exposes it; the server and the
+# task worker each serve their own. 0: no metrics endpoint. The image sets it.
+METRICS_PORT = env.int("METRICS_PORT", default=0, minimum=0, maximum=65535)
+if METRICS_PORT and METRICS_PORT == UVICORN_PORT:
+    raise ConfigError(f"METRICS_PORT ({METRICS_PORT}) is UVICORN_PORT: give the metrics their own")
 
 # --- Database ---------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
 
 from errors.views import service_unavailable
+from metrics.definitions import REFUSED
 
 # Requests that only show a form: they hash nothing and are never held back.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -107,6 +108,7 @@ def admitted_by(gate):
                 async with gate.slot():
                     return await run(request, *args, **kwargs)
             except Busy:
+                REFUSED.labels("password_hashing").inc()
                 return service_unavailable()
 
         return admitted

@@ -33,6 +33,8 @@ import logging
 from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from metrics.definitions import REFUSED
+
 CHECKED_AGAINST = {"uvicorn": "0.54", "httptools": "0.9"}
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport):
         super().connection_made(transport)
         if len(self.connections) > self.max_connections and not self.make_room():
+            REFUSED.labels("connections").inc()
             self.refuse(http.HTTPStatus.SERVICE_UNAVAILABLE, "too many connections")
             return
         self.start_reading_headers()

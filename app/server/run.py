@@ -96,4 +96,16 @@ def main(argv=None):
 
     host = args.host or settings.UVICORN_HOST
     port = settings.UVICORN_PORT if args.port is None else args.port
-    uvicorn.run(APP, **uvicorn_options(settings, host, port, reload=args.reload))
+    if not settings.METRICS_PORT:
+        uvicorn.run(APP, **uvicorn_options(settings, host, port, reload=args.reload))
+        return
+    from metrics import exposition
+
+    # Before the workers start: each writes its values in this directory, and
+    # this process serves their sum on the port of its own.
+    directory = exposition.prepare_multiprocess()
+    try:
+        exposition.serve(host, settings.METRICS_PORT)
+        uvicorn.run(APP, **uvicorn_options(settings, host, port, reload=args.reload))
+    finally:
+        exposition.remove_multiprocess(directory)

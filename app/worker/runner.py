@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from health.checks import check_migrations
+from metrics.definitions import TASKS
 from worker import claims, heartbeat
 from worker.models import Heartbeat
 from worker.retries import attempts_left, retry_delay
@@ -164,6 +165,7 @@ class Worker:
         for row in running:
             try:
                 claims.put_back(row)
+                TASKS.labels(row.task_path, "given_back").inc()
             except DatabaseError:
                 logger.exception("could not give a task back", extra={"task_id": str(row.id)})
         logger.error(
@@ -276,6 +278,7 @@ class Worker:
         except (ImportError, SuspiciousOperation) as error:
             # Not a task (any more): running it again would not help.
             row.set_failed(error)
+            TASKS.labels(row.task_path, "failed").inc()
             logger.error("task failed: it cannot be loaded", extra=fields, exc_info=error)
             return
         result = row.task_result
@@ -298,6 +301,7 @@ class Worker:
                 self.record_failure(row, error, fields)
             else:
                 fields["seconds"] = round(time.monotonic() - started, 3)
+                TASKS.labels(row.task_path, "succeeded").inc()
                 logger.info("task succeeded", extra=fields)
             task_finished.send(sender=sender, task_result=row.task_result)
 
@@ -306,10 +310,12 @@ class Worker:
         if attempts_left(attempts):
             delay = retry_delay(attempts)
             claims.put_back(row, error, delay)
+            TASKS.labels(row.task_path, "retried").inc()
             logger.warning(
                 "task failed, to run again",
                 extra={**fields, "retry_in": delay.total_seconds(), "error": repr(error)},
             )
         else:
             row.set_failed(error)
+            TASKS.labels(row.task_path, "failed").inc()
             logger.error("task failed at its last attempt", extra=fields, exc_info=error)

@@ -4,6 +4,7 @@ import asyncio
 import gc
 
 from django.test import SimpleTestCase, TestCase, override_settings
+from prometheus_client import REGISTRY
 
 from accounts.models import User
 from accounts.tests.factories import make_user, signup_form
@@ -20,9 +21,13 @@ class PasswordHashingGateTests(TestCase):
         cls.user = make_user()
 
     async def test_a_hashing_request_that_finds_no_slot_in_time_gets_503_with_retry_after(self):
+        refused = {"reason": "password_hashing"}
+        before = REGISTRY.get_sample_value("http_refused_for_overload_total", refused) or 0
         async with admission.password_hashing.slot():
             response = await self.async_client.post("/accounts/signup/", signup_form())
         self.assertEqual(response.status_code, 503)
+        after = REGISTRY.get_sample_value("http_refused_for_overload_total", refused)
+        self.assertEqual(after, before + 1)
         self.assertEqual(response["Retry-After"], str(views.RETRY_AFTER))
         self.assertIn(b"We are busy right now", response.content)
         self.assertFalse(await User.objects.filter(username="grace").aexists())

@@ -13,6 +13,8 @@ from django.db import connection
 from django.tasks import DEFAULT_TASK_BACKEND_ALIAS
 from django.utils import autoreload
 
+from metrics import exposition
+from worker.metrics import QueueCollector
 from worker.runner import Worker
 
 # Beside the task threads: the heartbeat and the LISTEN connection.
@@ -70,5 +72,7 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             autoreload.run_with_reloader(worker.run)
             return
+        if settings.METRICS_PORT:
+            exposition.serve(settings.UVICORN_HOST, settings.METRICS_PORT, QueueCollector(backend))
         worker.install_signal_handlers()
         sys.exit(worker.run())
