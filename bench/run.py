@@ -1,15 +1,17 @@
-"""The benchmark: the service under load, against two baselines in the same run.
+"""The benchmark: the service under load, against baselines in the same run.
 
     uv run python bench/run.py            # full run: the numbers in docs/performance.md
     uv run python bench/run.py --quick    # seconds: every scenario answers, no errors
 
 It makes a fresh PostgreSQL database, migrates and seeds it, collects the static
-files, then starts four servers on loopback, each with the same number of
+files, then starts five servers on loopback, each with the same number of
 worker processes:
 
 - ours: the server exactly as the image runs it (entry point, CMD, DEBUG off,
   production settings, whitenoise, the pool, the request limits), with
   WEB_CONCURRENCY set to --workers;
+- django_handler: ours with ASGI_HANDLER=django, Django's own ASGI handler
+  instead of the fast path, to measure what the fast path gains;
 - unguarded: ours as it ran before its request limits (bench/unguarded_asgi.py
   on uvicorn's own protocol), to measure what the limits cost;
 - gunicorn: the same app through a WSGI entry point (bench/wsgi.py), sync workers;
@@ -17,8 +19,8 @@ worker processes:
 
 For each scenario, wrk (a separate process) warms up, then drives load at a
 fixed concurrency; the report gives requests/s, p50, p99, errors and the peak
-RSS of each server's processes, and the ratios to gunicorn, to the unguarded
-server and to the ceiling, as a table and as JSON.
+RSS of each server's processes, and the ratios to gunicorn, to Django's
+handler, to the unguarded server and to the ceiling, as a table and as JSON.
 """
 
 import argparse
@@ -70,7 +72,12 @@ class Measure:
 class Scenario:
     name: str
     path: str
+    logged_in: bool = False
     cookie: str = ""
+
+
+# The servers measured on every scenario, in the table's order; the first is ours.
+SERVERS = ("ours", "django_handler", "unguarded", "gunicorn")
 
 
 def run_wrk(url, seconds, connections, threads, cookie=""):
@@ -153,6 +160,7 @@ class RssSampler:
 
 
 def measure(server_pid, url, scenario, args):
+    """One scenario on one server: wrk's figures and the server's peak RSS."""
     if args.warmup:
         run_wrk(url + scenario.path, args.warmup, args.connections, args.threads, scenario.cookie)
     with RssSampler(server_pid) as rss:
@@ -287,8 +295,9 @@ def log_in(url, username):
 def print_table(results, ceiling, workers, args):
     header = (
         f"{'scenario':<22} {'ours req/s':>10} {'p50':>7} {'p99':>7} {'err':>4} {'RSS MB':>7}"
+        f" | {'django h.':>9} {'p99':>7}"
         f" | {'gunicorn':>9} {'p50':>7} {'p99':>7} {'err':>4} {'RSS MB':>7}"
-        f" | {'x gunicorn':>10} {'x unguarded':>11} {'x ceiling':>9}"
+        f" | {'x gunicorn':>10} {'x django h.':>11} {'x unguarded':>11} {'x ceiling':>9}"
     )
     print(
         f"\n{args.connections} connections, {args.duration} s per scenario, "
@@ -298,14 +307,15 @@ def print_table(results, ceiling, workers, args):
     print(header)
     print("-" * len(header))
     for row in results:
-        ours, base = row["ours"], row["gunicorn"]
+        ours, stock, base = row["ours"], row["django_handler"], row["gunicorn"]
         print(
             f"{row['scenario']:<22} {ours['requests_per_second']:>10.0f} {ours['p50_ms']:>7.1f}"
             f" {ours['p99_ms']:>7.1f} {ours['errors']:>4} {ours['peak_rss_mb']:>7.0f}"
+            f" | {stock['requests_per_second']:>9.0f} {stock['p99_ms']:>7.1f}"
             f" | {base['requests_per_second']:>9.0f} {base['p50_ms']:>7.1f}"
             f" {base['p99_ms']:>7.1f} {base['errors']:>4} {base['peak_rss_mb']:>7.0f}"
-            f" | {row['ratio_to_gunicorn']:>10.2f} {row['ratio_to_unguarded']:>11.2f}"
-            f" {row['ratio_to_ceiling']:>9.3f}"
+            f" | {row['ratio_to_gunicorn']:>10.2f} {row['ratio_to_django_handler']:>11.2f}"
+            f" {row['ratio_to_unguarded']:>11.2f} {row['ratio_to_ceiling']:>9.3f}"
         )
 
 
@@ -342,49 +352,49 @@ def main():
         manifest = json.loads((workdir / "static" / "staticfiles.json").read_text())["paths"]
 
         env["WEB_CONCURRENCY"] = str(args.workers)
-        ours = Server(env).start(workdir / "uvicorn.log")
-        unguarded = Server(env, command=uvicorn_command("bench.unguarded_asgi", args.workers))
-        unguarded.start(workdir / "unguarded.log")
-        gunicorn = Gunicorn(env, args.workers, workdir / "gunicorn.log")
+        servers = {
+            "ours": Server(env),
+            # The same app on Django's own ASGI handler: what the fast path gains.
+            "django_handler": Server({**env, "ASGI_HANDLER": "django"}),
+            "unguarded": Server(env, command=uvicorn_command("bench.unguarded_asgi", args.workers)),
+        }
+        for name, server in servers.items():
+            server.start(workdir / f"{name}.log")
+        servers["gunicorn"] = Gunicorn(env, args.workers, workdir / "gunicorn.log")
         ceiling_server = Server(env, command=uvicorn_command("bench.hello_asgi", args.workers))
         try:
             scenarios = [
                 Scenario("home, anonymous", "/"),
                 Scenario("about, anonymous", "/about/"),
                 Scenario("login page (CSRF)", "/accounts/login/"),
-                Scenario("home, logged in", "/", cookie=log_in(ours.url, "bench")),
+                Scenario("home, logged in", "/", logged_in=True),
                 Scenario("/readyz (database)", "/readyz"),
                 Scenario("static file (hashed)", "/static/" + manifest["css/site.css"]),
             ]
             if args.only:
                 scenarios = [s for s in scenarios if any(word in s.name for word in args.only)]
-            gunicorn_cookies = {"home, logged in": log_in(gunicorn.url, "bench")}
-            unguarded_cookies = {"home, logged in": log_in(unguarded.url, "bench")}
+            cookies = {name: log_in(server.url, "bench") for name, server in servers.items()}
             results = []
             for scenario in scenarios:
-                for server in (ours.url, unguarded.url, gunicorn.url):
-                    status, _, _ = FormClient(server).request(
-                        scenario.path,
-                        headers={"Cookie": scenario.cookie} if scenario.cookie else None,
+                result = {"scenario": scenario.name}
+                for name in SERVERS:
+                    server = servers[name]
+                    cookie = cookies[name] if scenario.logged_in else ""
+                    status, _, _ = FormClient(server.url).request(
+                        scenario.path, headers={"Cookie": cookie} if cookie else None
                     )
                     if status != 200:
-                        raise SystemExit(f"{scenario.name} answered {status} on {server}")
-                mine = measure(ours.process.pid, ours.url, scenario, args)
-                theirs_scenario = Scenario(
-                    scenario.name, scenario.path, gunicorn_cookies.get(scenario.name, "")
-                )
-                theirs = measure(gunicorn.process.pid, gunicorn.url, theirs_scenario, args)
-                bare_scenario = Scenario(
-                    scenario.name, scenario.path, unguarded_cookies.get(scenario.name, "")
-                )
-                bare = measure(unguarded.process.pid, unguarded.url, bare_scenario, args)
-                results.append(
-                    {"scenario": scenario.name, "ours": mine, "gunicorn": theirs, "unguarded": bare}
-                )
+                        raise SystemExit(f"{scenario.name} answered {status} on {name}")
+                    result[name] = measure(
+                        server.process.pid,
+                        server.url,
+                        Scenario(scenario.name, scenario.path, cookie=cookie),
+                        args,
+                    )
+                results.append(result)
         finally:
-            ours.stop()
-            unguarded.stop()
-            gunicorn.stop()
+            for server in servers.values():
+                server.stop()
 
         ceiling_server.start(workdir / "ceiling.log")
         try:
@@ -396,22 +406,15 @@ def main():
 
     rows = []
     for result in results:
-        mine, theirs, bare = result["ours"], result["gunicorn"], result["unguarded"]
-        rows.append(
-            {
-                "scenario": result["scenario"],
-                "ours": asdict(mine),
-                "gunicorn": asdict(theirs),
-                "unguarded": asdict(bare),
-                "ratio_to_gunicorn": round(
-                    mine.requests_per_second / theirs.requests_per_second, 2
-                ),
-                "ratio_to_unguarded": round(mine.requests_per_second / bare.requests_per_second, 2),
-                "ratio_to_ceiling": round(
-                    mine.requests_per_second / ceiling.requests_per_second, 3
-                ),
-            }
-        )
+        mine = result["ours"]
+        row = {"scenario": result["scenario"]}
+        row.update({name: asdict(result[name]) for name in SERVERS})
+        for name in SERVERS[1:]:
+            row[f"ratio_to_{name}"] = round(
+                mine.requests_per_second / result[name].requests_per_second, 2
+            )
+        row["ratio_to_ceiling"] = round(mine.requests_per_second / ceiling.requests_per_second, 3)
+        rows.append(row)
     report = {
         "mode": "quick" if args.quick else "full",
         "machine": (
@@ -428,9 +431,7 @@ def main():
     print(f"\nJSON: {args.json}")
     shutil.rmtree(workdir, ignore_errors=True)
 
-    errors = sum(
-        r["ours"]["errors"] + r["gunicorn"]["errors"] + r["unguarded"]["errors"] for r in rows
-    )
+    errors = sum(row[name]["errors"] for row in rows for name in SERVERS)
     errors += ceiling.errors
     if errors:
         raise SystemExit(f"{errors} requests failed under load")

@@ -42,9 +42,10 @@ class QuickBenchmarkTests(SimpleTestCase):
         )
         for row in report["scenarios"]:
             with self.subTest(row["scenario"]):
-                for server in ("ours", "gunicorn"):
+                for server in ("ours", "django_handler", "unguarded", "gunicorn"):
                     self.assertEqual(row[server]["errors"], 0)
                     self.assertGreater(row[server]["requests"], 0)
+                self.assertGreater(row["ratio_to_django_handler"], 0)
 
 
 class QuickTaskBenchmarkTests(SimpleTestCase):

@@ -188,6 +188,52 @@ class HeaderLimitTests(ServerMixin, TransactionTestCase):
         self.assertServed()
 
 
+class InFlightLimitTests(ServerMixin, TransactionTestCase):
+    MAX_IN_FLIGHT = 3
+    server_env = {"WEB_MAX_IN_FLIGHT": str(MAX_IN_FLIGHT), "REQUEST_BODY_TIMEOUT": "60"}
+
+    def fill(self):
+        """Hold as many requests as the bound (their bodies never come), and
+        return them with the answer to one more: until the server has read
+        their headers, that one is served, so it is asked again."""
+        held = []
+        for _ in range(self.MAX_IN_FLIGHT):
+            raw = self.connect()
+            raw.send(request_head("/accounts/login/", "POST", "Content-Length: 1000"))
+            held.append(raw)
+        deadline = time.monotonic() + DROPPED_WITHIN
+        while (answer := self.one_more())[0] == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return held, answer
+
+    def one_more(self):
+        with RawConnection(self.server.port, timeout=5) as raw:
+            raw.send(request_head("/"))
+            return raw.response()
+
+    def test_a_request_beyond_the_bound_gets_503_with_retry_after_at_once(self):
+        held, (status, headers, _) = self.fill()
+        self.assertEqual(
+            (status, headers["retry-after"], headers["connection"]), (503, "1", "close")
+        )
+        self.assertIn("too many requests in flight", self.server.output())
+        for raw in held:
+            raw.close()
+        deadline = time.monotonic() + DROPPED_WITHIN
+        while get(self.server.url + "/")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertServed()
+
+    def test_the_probes_are_answered_however_full_the_process_is(self):
+        held, (status, _, _) = self.fill()
+        self.assertEqual(status, 503)
+        for path in ("/healthz", "/readyz"):
+            with self.subTest(path):
+                self.assertEqual(get(self.server.url + path)[0], 200)
+        for raw in held:
+            raw.close()
+
+
 class ConnectionLimitTests(ServerMixin, TransactionTestCase):
     MAX_CONNECTIONS = 20
     server_env = {"WEB_MAX_CONNECTIONS": str(MAX_CONNECTIONS), "REQUEST_HEADER_TIMEOUT": "60"}

@@ -204,6 +204,9 @@ REQUEST_MAX_HEADERS = env.int("REQUEST_MAX_HEADERS", default=100, minimum=10, ma
 REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=10, minimum=0.5, maximum=300)
 REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=30, minimum=0.5, maximum=3600)
 WEB_MAX_CONNECTIONS = env.int("WEB_MAX_CONNECTIONS", default=1000, minimum=1, maximum=100_000)
+# Requests one process answers at once (the probes excepted); the next ones
+# get 503 with Retry-After at once instead of waiting in line. 0: no bound.
+WEB_MAX_IN_FLIGHT = env.int("WEB_MAX_IN_FLIGHT", default=64, minimum=0, maximum=100_000)
 # Server processes per container (uvicorn workers), each with its own pool.
 # Where the server listens (uvicorn's own names). The image sets both: the
 # port once, for its health check and every file that points at it.

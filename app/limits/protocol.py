@@ -10,6 +10,10 @@ docs/production.md):
 - ``WEB_MAX_CONNECTIONS``: a connection beyond it is answered ``503`` at once
   and closed, so the process never runs out of file descriptors and the excess
   is never queued;
+- ``WEB_MAX_IN_FLIGHT``: a request that arrives while this many are being
+  answered is answered ``503`` with ``Retry-After`` at once (the probes'
+  paths excepted), so that an overloaded process refuses fast what it
+  could only answer late, and the requests it serves keep their latency;
 - ``REQUEST_MAX_HEADER_SIZE`` and ``REQUEST_MAX_HEADERS``: the request line and
   header block, in bytes, and the number of header fields; beyond either,
   ``431`` and the connection is closed;
@@ -33,6 +37,7 @@ import logging
 from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from health.paths import LIVENESS_PATH, READINESS_PATH
 from metrics.definitions import REFUSED
 
 CHECKED_AGAINST = {"uvicorn": "0.54", "httptools": "0.9"}
@@ -50,6 +55,8 @@ class HeaderBlockTooLarge(Exception):
 # the connection before the client has read the answer; and how much it
 # drops before it closes the connection at once.
 LINGER_SECONDS = 0.5
+# Never refused for overload (``overloaded``), as the request line has them.
+PROBE_PATHS = frozenset({LIVENESS_PATH.encode(), READINESS_PATH.encode()})
 LINGER_BYTES = 65_536
 
 
@@ -57,6 +64,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_connections = settings.WEB_MAX_CONNECTIONS
+        self.max_in_flight = settings.WEB_MAX_IN_FLIGHT
         self.max_header_size = settings.REQUEST_MAX_HEADER_SIZE
         self.max_headers = settings.REQUEST_MAX_HEADERS
         self.header_timeout = settings.REQUEST_HEADER_TIMEOUT
@@ -162,9 +170,21 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if size > self.max_header_size:
             self.oversized = True
             raise HeaderBlockTooLarge
+        if self.overloaded():
+            REFUSED.labels("in_flight").inc()
+            self.refuse(http.HTTPStatus.SERVICE_UNAVAILABLE, "too many requests in flight")
+            return
         super().on_headers_complete()
         if self.has_body():
             self.start_read_timer(self.body_timeout, self.body_timed_out)
+
+    def overloaded(self):
+        """Whether this process answers ``WEB_MAX_IN_FLIGHT`` requests already
+        (uvicorn's tasks: one per request being answered). A probe is never
+        refused: an overloaded process is alive, and says so."""
+        if not self.max_in_flight or len(self.tasks) < self.max_in_flight:
+            return False
+        return self.url.split(b"?", 1)[0] not in PROBE_PATHS
 
     def has_body(self):
         for name, value in self.headers:
