@@ -206,7 +206,7 @@ REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=30, minimum=0.5
 WEB_MAX_CONNECTIONS = env.int("WEB_MAX_CONNECTIONS", default=1000, minimum=1, maximum=100_000)
 # Requests one process answers at once (the probes excepted); the next ones
 # get 503 with Retry-After at once instead of waiting in line. 0: no bound.
-WEB_MAX_IN_FLIGHT = env.int("WEB_MAX_IN_FLIGHT", default=64, minimum=0, maximum=100_000)
+WEB_MAX_IN_FLIGHT = env.int("WEB_MAX_IN_FLIGHT", default=256, minimum=0, maximum=100_000)
 # Server processes per container (uvicorn workers), each with its own pool.
 # Where the server listens (uvicorn's own names). The image sets both: the
 # port once, for its health check and every file that points at it.
