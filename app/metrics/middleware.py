@@ -38,12 +38,18 @@ def route_name(request, response):
     return "unmatched"
 
 
-def open_pools():
-    """The database pools this process has opened (none are opened here)."""
+def connections_with_pools():
+    """The database connections whose pool this process has opened (asking
+    ``wrapper.pool`` would open one)."""
     for alias in connections:
         wrapper = connections[alias]
         if alias in getattr(wrapper, "_connection_pools", {}):
-            yield wrapper.pool
+            yield wrapper
+
+
+def open_pools():
+    for wrapper in connections_with_pools():
+        yield wrapper.pool
 
 
 def record_pools():

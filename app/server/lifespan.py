@@ -7,16 +7,13 @@ closed: PostgreSQL sees the connections end cleanly, and the interpreter does
 not wait at exit on pool threads that a finalizer cannot stop.
 """
 
-from django.db import connections
-
 from health.checks import close_readiness_pool
+from metrics.middleware import connections_with_pools
 
 
 def close_database_pools():
-    for alias in connections:
-        wrapper = connections[alias]
-        if alias in getattr(wrapper, "_connection_pools", {}):
-            wrapper.close_pool()
+    for wrapper in connections_with_pools():
+        wrapper.close_pool()
 
 
 async def lifespan(scope, receive, send):
