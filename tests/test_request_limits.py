@@ -55,6 +55,16 @@ class ServerMixin(LiveServerMixin):
         status, _, _ = get(self.server.url + "/")
         self.assertEqual(status, 200, self.server.output()[-2000:])
 
+    def assertServedOnceClosed(self, held, waiting_on="/"):
+        """Close the ``held`` connections; once ``waiting_on`` answers 200
+        again (the server has seen them go), pages are served."""
+        for raw in held:
+            raw.close()
+        deadline = time.monotonic() + DROPPED_WITHIN
+        while get(self.server.url + waiting_on)[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertServed()
+
 
 class BodyLimitTests(ServerMixin, TransactionTestCase):
     server_env = {"REQUEST_MAX_BODY_SIZE": str(BODY_LIMIT)}
@@ -217,12 +227,7 @@ class InFlightLimitTests(ServerMixin, TransactionTestCase):
             (status, headers["retry-after"], headers["connection"]), (503, "1", "close")
         )
         self.assertIn("too many requests in flight", self.server.output())
-        for raw in held:
-            raw.close()
-        deadline = time.monotonic() + DROPPED_WITHIN
-        while get(self.server.url + "/")[0] != 200 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self.assertServed()
+        self.assertServedOnceClosed(held)
 
     def test_the_probes_are_answered_however_full_the_process_is(self):
         held, (status, _, _) = self.fill()
@@ -262,12 +267,7 @@ class ConnectionLimitTests(ServerMixin, TransactionTestCase):
             status, headers, _ = raw.response()
         self.assertEqual(status, 503)
         self.assertEqual(headers["retry-after"], "1")
-        for raw in busy:
-            raw.close()
-        deadline = time.monotonic() + DROPPED_WITHIN
-        while get(self.server.url + "/healthz")[0] != 200 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self.assertServed()
+        self.assertServedOnceClosed(busy, waiting_on="/healthz")
 
 
 class OpenFilesTests(TransactionTestCase):
