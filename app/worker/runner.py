@@ -40,6 +40,7 @@ from metrics.definitions import TASKS
 from worker import claims, heartbeat
 from worker.models import Heartbeat
 from worker.retries import attempts_left, retry_delay
+from worker.stopping import SignalSafeEvent
 from worker.wakeup import Wakeup
 
 logger = logging.getLogger("worker")
@@ -71,7 +72,7 @@ class Worker:
         self.concurrency = concurrency or settings.WORKER_CONCURRENCY
         self.batch = batch
         self.worker_id = worker_id or new_worker_id()
-        self.stopping = threading.Event()
+        self.stopping = SignalSafeEvent()  # set by the signal handler
         self.wakeup = Wakeup()
         self.running = {}  # thread name -> the task row it runs
         # Held while a thread records that it runs a task (or no longer),
@@ -113,23 +114,23 @@ class Worker:
                 self.beat()
                 next_beat = time.monotonic() + interval
             self.stopping.wait(TICK_SECONDS)
+        self.wakeup.wake()  # the idle threads see the stop at once
         status = self.finish(threads, interval)
         self.stopping.set()  # in batch mode, for the listener
         listener.join(timeout=2)
         self.unregister()
         return status
 
-    def stop(self, signum=None, frame=None):
-        """The signal handler: the first signal stops taking tasks, a second
-        one gives the running ones back at once."""
+    def count_signal(self, signum, frame):
+        """Before a signal sets ``stopping``: the first one stops taking
+        tasks, a second one gives the running ones back at once. A signal
+        handler, so it takes no lock (``worker.stopping``); the main loop
+        wakes the idle threads."""
         self.signals += 1
-        self.stopped_by = signal.Signals(signum).name if signum is not None else None
-        self.stopping.set()
-        self.wakeup.wake()
+        self.stopped_by = signal.Signals(signum).name
 
     def install_signal_handlers(self):
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        self.stopping.set_by((signal.SIGTERM, signal.SIGINT), handler=self.count_signal)
 
     def finish(self, threads, interval):
         """Wait for the running tasks, up to the shutdown timeout."""

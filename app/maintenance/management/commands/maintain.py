@@ -8,12 +8,12 @@ its own.
 
 import logging
 import signal
-import threading
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
 from maintenance.steps import STEPS
+from worker.stopping import SignalSafeEvent
 
 logger = logging.getLogger("maintenance")
 
@@ -38,9 +38,8 @@ class Command(BaseCommand):
             return
         if every < 60:
             raise CommandError("--every must be at least 60 seconds")
-        stopping = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stopping.set())
+        stopping = SignalSafeEvent()
+        stopping.set_by((signal.SIGTERM, signal.SIGINT))
         while not stopping.is_set():
             try:
                 run_steps()
