@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.tests.factories import csrf_token_in
 from tests import dockerfiles
@@ -140,6 +141,17 @@ def get(url, headers=None, timeout=10):
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
+
+
+def scrape_metrics(port):
+    """{(sample name, frozenset of labels): value} from ``/metrics`` on ``port``."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 class FormClient:

@@ -187,7 +187,9 @@ class DurabilityTests(PrivatePostgresMixin, SimpleTestCase):
         # Durability, not admission, is under test: the waits (and the
         # client's) are long enough that no signup is turned away busy (503)
         # or given up on, on a loaded machine.
-        server = self.serve(DATABASE_POOL_TIMEOUT="30", PASSWORD_HASHING_WAIT="60")
+        server = self.serve(
+            DATABASE_POOL_TIMEOUT="30", PASSWORD_HASHING_WAIT="60", WEB_MAX_QUEUE_WAIT="60"
+        )
         created = []
         refused = []
 

@@ -15,6 +15,8 @@ import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
+from accounts.tests.factories import csrf_token_in
+from limits import turns
 from tests.support import (
     APP_DIR,
     ENTRYPOINT,
@@ -237,6 +239,110 @@ class InFlightLimitTests(ServerMixin, TransactionTestCase):
                 self.assertEqual(get(self.server.url + path)[0], 200)
         for raw in held:
             raw.close()
+
+
+class TurnTests(ServerMixin, TransactionTestCase):
+    """limits.turns on the real server: one turn, held by a login while it
+    hashes the password it was given (a few hundred milliseconds)."""
+
+    server_env = {
+        "WEB_CONCURRENCY": "1",
+        "WEB_ACTIVE_REQUESTS": "1",
+        "WEB_MAX_QUEUE_WAIT": "0.05",
+        # The tests log in (wrongly) many times, to hold the turn.
+        "LOGIN_THROTTLE_ACCOUNT_LIMIT": "1000",
+        "LOGIN_THROTTLE_ADDRESS_LIMIT": "1000",
+    }
+
+    @staticmethod
+    def one_response(raw):
+        """(status, headers, body) of the next response on a kept-alive
+        connection (read to its Content-Length)."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = raw.sock.recv(65536)
+            if not chunk:
+                return None, {}, b""
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+        while len(body) < int(headers.get("content-length", 0)):
+            body += raw.sock.recv(65536)
+        return int(lines[0].split()[1]), headers, body
+
+    def login(self):
+        """A login's whole request on a connection of its own, not yet answered."""
+        client = FormClient(self.server.url)
+        _, _, page = client.request("/accounts/login/")
+        cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies)
+        body = f"username=nobody&password=wrong&csrfmiddlewaretoken={csrf_token_in(page)}"
+        raw = self.connect()
+        raw.send(
+            request_head(
+                "/accounts/login/",
+                "POST",
+                f"Cookie: {cookie}",
+                "Content-Type: application/x-www-form-urlencoded",
+                f"Content-Length: {len(body)}",
+            )
+            + body.encode()
+        )
+        return raw
+
+    def learn_pace(self):
+        """Logins, one after another, until the process knows its pace: about
+        the length of a hash (limits.turns.PACE_AFTER_TURNS)."""
+        for _ in range(turns.PACE_AFTER_TURNS):
+            self.assertEqual(self.one_response(self.login())[0], 200)
+
+    def test_a_request_that_cannot_be_served_in_time_is_refused_and_its_connection_kept(self):
+        self.learn_pace()
+        with RawConnection(self.server.port, timeout=5) as raw:
+            for _ in range(5):  # a try is lost if the GET takes the turn first
+                holder = self.login()
+                time.sleep(0.1)  # the login takes the turn, and hashes
+                raw.send(request_head("/"))
+                status, headers, body = self.one_response(raw)
+                held = self.one_response(holder)[0]
+                if status == 503:
+                    break
+            self.assertEqual(status, 503)
+            self.assertEqual(held, 200)
+            self.assertEqual(headers["retry-after"], "1")
+            self.assertNotEqual(headers.get("connection"), "close")
+            self.assertIn(b"busy", body)
+            raw.send(request_head("/"))  # the same connection, the turn free
+            self.assertEqual(self.one_response(raw)[0], 200)
+        self.assertIn("could not be answered within WEB_MAX_QUEUE_WAIT", self.server.output())
+
+    def test_a_request_pipelined_behind_one_being_answered_is_answered_after_it(self):
+        self.learn_pace()
+        holder = self.login()
+        time.sleep(0.1)  # the login takes the turn, and hashes
+        holder.send(request_head("/"))  # on the same connection, before its answer
+        login_status, _, login_page = self.one_response(holder)
+        home_status, _, home_page = self.one_response(holder)
+        self.assertEqual(login_status, 200)
+        self.assertIn(b'name="password"', login_page)
+        self.assertEqual(home_status, 200)  # started once the login gave its turn back
+        self.assertNotIn(b'name="password"', home_page)
+
+    def test_a_request_whose_body_is_slow_holds_no_turn(self):
+        slow = self.connect()
+        slow.send(request_head("/accounts/login/", "POST", "Content-Length: 1000"))
+        time.sleep(0.2)
+        for _ in range(3):
+            self.assertServed()
+        slow.close()
+
+    def test_the_probes_never_wait_for_a_turn(self):
+        self.assertEqual(self.one_response(self.login())[0], 200)
+        holder = self.login()
+        for path in ("/healthz", "/readyz"):
+            with self.subTest(path):
+                self.assertEqual(get(self.server.url + path)[0], 200)
+        holder.close()
 
 
 class ConnectionLimitTests(ServerMixin, TransactionTestCase):

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.utils.csp import CSP
 
 from config.env import ConfigError, Env
+from config.pool import check_if_idle, note_given_back
 from logs.json_lines import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # app/
@@ -204,9 +205,16 @@ REQUEST_MAX_HEADERS = env.int("REQUEST_MAX_HEADERS", default=100, minimum=10, ma
 REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=10, minimum=0.5, maximum=300)
 REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=30, minimum=0.5, maximum=3600)
 WEB_MAX_CONNECTIONS = env.int("WEB_MAX_CONNECTIONS", default=1000, minimum=1, maximum=100_000)
-# Requests one process answers at once (the probes excepted); the next ones
-# get 503 with Retry-After at once instead of waiting in line. 0: no bound.
+# Requests one process holds at once, running or waiting for a turn (the
+# probes excepted); the next one gets 503 with Retry-After at once and its
+# connection closed: a last resort behind the turns below. 0: no bound.
 WEB_MAX_IN_FLIGHT = env.int("WEB_MAX_IN_FLIGHT", default=256, minimum=0, maximum=100_000)
+# Requests one process runs at once; the next ones wait for a turn, in order
+# of arrival. One that would wait longer than WEB_MAX_QUEUE_WAIT seconds, at
+# the pace the process keeps, gets 503 with Retry-After at once. The probes
+# never wait. 0 turns this off. See limits/turns.py.
+WEB_ACTIVE_REQUESTS = env.int("WEB_ACTIVE_REQUESTS", default=2, minimum=0, maximum=1000)
+WEB_MAX_QUEUE_WAIT = env.float("WEB_MAX_QUEUE_WAIT", default=0.5, minimum=0.01, maximum=60)
 # Server processes per container (uvicorn workers), each with its own pool.
 # Where the server listens (uvicorn's own names). The image sets both: the
 # port once, for its health check and every file that points at it.
@@ -244,6 +252,10 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4, minimum=1, maximum=100),
             # Seconds a request waits for a free connection before failing.
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0, minimum=0.1, maximum=300),
+            # A connection is checked before it is lent only after a second
+            # idle (config/pool.py), not on every request.
+            "check": check_if_idle,
+            "reset": note_given_back,
         },
     }
 )

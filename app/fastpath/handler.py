@@ -1,5 +1,6 @@
-"""Django's ASGI handler with the middleware of ``fastpath.middleware`` and a
-pool of request threads (``fastpath``)."""
+"""Django's ASGI handler with the middleware of ``fastpath.middleware``, a
+pool of request threads, and the early answers of ``fastpath.early``
+(``fastpath``)."""
 
 import logging
 import queue
@@ -34,31 +35,40 @@ class ExecutorPool:
             executor.shutdown(wait=False)
 
 
-class ASGIHandler(DjangoASGIHandler):
-    """Django's handler, with the middleware of ``fastpath.middleware`` and
-    each request's thread taken from a pool."""
+class EquivalentMiddlewareHandler(DjangoASGIHandler):
+    """Django's ASGI handler, loading the class ``middleware_class`` gives
+    for each path of ``settings.MIDDLEWARE``: the async equivalent of
+    ``fastpath.middleware`` where there is one."""
 
-    def __init__(self):
-        for warning in versions.differences():
-            logger.warning("%s", warning)
-        super().__init__()
-        self.executors = ExecutorPool()
+    def middleware_class(self, path, import_string):
+        return ASYNC_EQUIVALENTS.get(path) or import_string(path)
 
     def load_middleware(self, is_async=False):
         # Django documents no way to choose the class a middleware path loads.
         # BaseHandler.load_middleware imports each path with the module-level
-        # import_string of django.core.handlers.base: swap the equivalents in
-        # for the duration (once, at start-up, before any request).
+        # import_string of django.core.handlers.base: swap ours in for the
+        # duration (once, at start-up, before any request).
         original = base.import_string
-
-        def import_equivalent(path):
-            return ASYNC_EQUIVALENTS.get(path) or original(path)
-
-        base.import_string = import_equivalent
+        base.import_string = lambda path: self.middleware_class(path, original)
         try:
             super().load_middleware(is_async)
         finally:
             base.import_string = original
+
+
+class ASGIHandler(EquivalentMiddlewareHandler):
+    """Django's handler, with the middleware of ``fastpath.middleware``, each
+    request's thread taken from a pool, and the probes and static files
+    answered early (``fastpath.early``)."""
+
+    def __init__(self):
+        from fastpath.early import EarlyAnswers
+
+        for warning in versions.differences():
+            logger.warning("%s", warning)
+        super().__init__()
+        self.executors = ExecutorPool()
+        self.early = EarlyAnswers()
 
     async def __call__(self, scope, receive, send):
         # Django's own __call__, with an executor lent to the request.
@@ -67,6 +77,9 @@ class ASGIHandler(DjangoASGIHandler):
         executor = self.executors.take()
         try:
             async with ThreadSensitiveContext(executor=executor):
-                await self.handle(scope, receive, send)
+                if self.early.answers(scope):
+                    await self.early.handle(scope, receive, send)
+                else:
+                    await self.handle(scope, receive, send)
         finally:
             self.executors.give_back(executor)

@@ -52,6 +52,16 @@ def check_migrations():
     return "ok"
 
 
+def check_migrations_and_give_back():
+    """``check_migrations`` for the event loop, in a thread of the request's
+    own: its pooled connection goes back at once, since an early answer
+    (``fastpath.early``) has no ``request_finished`` to hand it back."""
+    try:
+        return check_migrations()
+    finally:
+        connection.close()
+
+
 def failure(name, error):
     logger.warning("readiness check %s failed: %s", name, error.__class__.__name__)
     return f"failed: {error.__class__.__name__}"
@@ -144,7 +154,7 @@ async def areadiness():
         return False, checks
     try:
         checks["migrations"] = (
-            "ok" if _migrations_applied else await sync_to_async(check_migrations)()
+            "ok" if _migrations_applied else await sync_to_async(check_migrations_and_give_back)()
         )
     except Exception as error:
         checks["migrations"] = failure("migrations", error)

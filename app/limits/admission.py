@@ -12,9 +12,11 @@ for one of ``PASSWORD_HASHING_CONCURRENCY`` slots of this process *on the
 event loop*, before any of the request's thread work starts, so a waiting
 request holds no thread and no pooled connection. A request that finds no
 slot within ``PASSWORD_HASHING_WAIT`` seconds gets the 503 page with
-``Retry-After``. The slots are fewer than the pool's connections, so cheap
-requests always find one. ``PASSWORD_HASHING_CONCURRENCY=0`` turns the bound
-off: the view then runs as Django would run it.
+``Retry-After``. While it waits it gives its turn (``limits.turns``) to
+other requests, and takes one again once it has a slot. The slots are fewer
+than the pool's connections, so cheap requests always find one.
+``PASSWORD_HASHING_CONCURRENCY=0`` turns the bound off: the view then runs
+as Django would run it.
 
 An asyncio semaphore belongs to the event loop it is used on: a gate keeps one
 per running loop (a server process has one; the test client makes one per
@@ -30,6 +32,7 @@ from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
 
 from errors.views import service_unavailable
+from limits import turns
 from metrics.definitions import REFUSED
 
 # Requests that only show a form: they hash nothing and are never held back.
@@ -72,12 +75,21 @@ class Gate:
 
     @contextlib.asynccontextmanager
     async def slot(self):
-        """Hold one slot for the block; raise ``Busy`` if none came in time."""
+        """Hold one slot for the block; raise ``Busy`` if none came in time.
+        While it waits, the request's turn (``limits.turns``) goes to others."""
         semaphore = self.semaphore()
+        acquired = False
         try:
-            async with asyncio.timeout(self.wait):
-                await semaphore.acquire()
-        except TimeoutError:
+            # Only a request that has to wait steps aside: one that finds a
+            # slot free keeps its turn.
+            aside = turns.stepped_aside() if semaphore.locked() else contextlib.nullcontext()
+            async with aside:
+                async with asyncio.timeout(self.wait):
+                    await semaphore.acquire()
+                    acquired = True
+        except (TimeoutError, turns.NoTurn):
+            if acquired:
+                semaphore.release()
             raise Busy from None
         try:
             yield

@@ -31,6 +31,7 @@ It subclasses uvicorn internals, read against ``CHECKED_AGAINST``; on any
 other version ``manage.py check`` warns (``release.checks``).
 """
 
+import asyncio
 import http
 import logging
 
@@ -38,6 +39,7 @@ from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from health.paths import LIVENESS_PATH, READINESS_PATH
+from limits import turns
 from metrics.definitions import REFUSED
 
 CHECKED_AGAINST = {"uvicorn": "0.54", "httptools": "0.9"}
@@ -60,6 +62,21 @@ PROBE_PATHS = frozenset({LIVENESS_PATH.encode(), READINESS_PATH.encode()})
 LINGER_BYTES = 65_536
 
 
+class AnsweredHere:
+    """Stands in for uvicorn's request cycle while the protocol answers a
+    request itself (``refuse_for_no_turn``): what uvicorn reads of a cycle
+    between the end of the headers and the answer."""
+
+    def __init__(self):
+        self.response_started = False
+        self.response_complete = False
+        self.disconnected = False
+        self.keep_alive = True
+        self.more_body = False
+        self.body = b""
+        self.message_event = asyncio.Event()
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,6 +94,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.dropped = 0  # bytes received after the connection was refused
         self.read_timer = None
         self.refused = False
+        self.backoff = turns.RefusalBackoff()  # of this connection's refusals for no turn
         # Since when the connection has been waiting for a request (None while
         # it serves one): its headers, or the next request after a response.
         self.waiting_since = None
@@ -174,6 +192,16 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             REFUSED.labels("in_flight").inc()
             self.refuse(http.HTTPStatus.SERVICE_UNAVAILABLE, "too many requests in flight")
             return
+        if (
+            not self.has_body()
+            and self.answering_none()
+            and self.parser.should_keep_alive()
+            and self.parser.get_method() != b"HEAD"
+            and turns.refusing(self.loop, self.url.split(b"?", 1)[0].decode("latin-1"))
+        ):
+            self.refuse_for_no_turn()
+            return
+        self.backoff.served()
         super().on_headers_complete()
         if self.has_body():
             self.start_read_timer(self.body_timeout, self.body_timed_out)
@@ -185,6 +213,32 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if not self.max_in_flight or len(self.tasks) < self.max_in_flight:
             return False
         return self.url.split(b"?", 1)[0] not in PROBE_PATHS
+
+    def answering_none(self):
+        """Whether no earlier request of this connection is still being
+        answered: a request pipelined behind one is queued by uvicorn and
+        answered after it, so it is refused, if it must be, in its order
+        (by ``limits.turns`` when it starts)."""
+        return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
+
+    def refuse_for_no_turn(self):
+        """What ``limits.turns`` answers a request that could not be served
+        in time, written here without starting the application: a refusal
+        costs a fraction of a request, so refusals do not become a load of
+        their own. The connection stays open for the next request."""
+        queue = turns.queue_of(self.loop)
+        queue.refusals.refused(self.loop)
+        self.cycle = refusal = AnsweredHere()
+        pause = self.backoff.pause(self.loop.time())
+        self.loop.call_later(pause, self.send_refusal, refusal)
+
+    def send_refusal(self, refusal):
+        if self.transport.is_closing() or refusal.disconnected:
+            return
+        self.backoff.sent(self.loop.time())
+        self.transport.write(turns.REFUSAL_BYTES)
+        refusal.response_complete = True
+        self.on_response_complete()
 
     def has_body(self):
         for name, value in self.headers:

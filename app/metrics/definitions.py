@@ -25,6 +25,11 @@ LATENCY = Histogram(
 IN_FLIGHT = Gauge(
     "http_requests_in_flight", "Requests being answered now.", multiprocess_mode="livesum"
 )
+WAITING = Gauge(
+    "http_requests_waiting",
+    "Requests waiting for a turn now (limits.turns).",
+    multiprocess_mode="livesum",
+)
 REFUSED = Counter(
     "http_refused_for_overload",
     "Requests answered 503 at once because the server was full, by reason.",

@@ -1,20 +1,11 @@
-"""Each request counted, timed and, while it runs, in flight, by route name;
-and the pool's connections as the request leaves them."""
+"""Each request counted, timed and, while it runs, in flight, by route name."""
 
 import time
 
 from django.conf import settings
-from django.db import connections
 
 from config.middleware import AsyncCapableMiddleware
-from metrics.definitions import (
-    IN_FLIGHT,
-    LATENCY,
-    POOL_CONNECTIONS,
-    POOL_WAITED,
-    POOL_WAITING,
-    REQUESTS,
-)
+from metrics.definitions import IN_FLIGHT, LATENCY, REQUESTS
 
 # Methods counted by name; any other is "other", so that a client cannot
 # grow the metrics by inventing methods.
@@ -38,35 +29,13 @@ def route_name(request, response):
     return "unmatched"
 
 
-def connections_with_pools():
-    """The database connections whose pool this process has opened (asking
-    ``wrapper.pool`` would open one)."""
-    for alias in connections:
-        wrapper = connections[alias]
-        if alias in getattr(wrapper, "_connection_pools", {}):
-            yield wrapper
-
-
-def open_pools():
-    for wrapper in connections_with_pools():
-        yield wrapper.pool
-
-
-def record_pools():
-    in_use = idle = waiting = queued = 0
-    for pool in open_pools():
-        stats = pool.get_stats()
-        idle += stats.get("pool_available", 0)
-        in_use += stats.get("pool_size", 0) - stats.get("pool_available", 0)
-        waiting += stats.get("requests_waiting", 0)
-        queued += stats.get("requests_queued", 0)
-    POOL_CONNECTIONS.labels("in_use").set(in_use)
-    POOL_CONNECTIONS.labels("idle").set(idle)
-    POOL_WAITING.set(waiting)
-    POOL_WAITED.set(queued)
-
-
 class RequestMetricsMiddleware(AsyncCapableMiddleware):
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        # Each label set's child metrics, found once (the labels are bounded).
+        self.counted = {}
+        self.timed = {}
+
     def start(self):
         IN_FLIGHT.inc()
         return time.perf_counter()
@@ -76,9 +45,13 @@ class RequestMetricsMiddleware(AsyncCapableMiddleware):
         IN_FLIGHT.dec()
         route = route_name(request, response)
         method = method_name(request)
-        REQUESTS.labels(route, method, str(response.status_code)).inc()
-        LATENCY.labels(route, method).observe(seconds)
-        record_pools()
+        key = (route, method, response.status_code)
+        if (counter := self.counted.get(key)) is None:
+            counter = self.counted[key] = REQUESTS.labels(route, method, str(key[2]))
+        if (histogram := self.timed.get(key[:2])) is None:
+            histogram = self.timed[key[:2]] = LATENCY.labels(route, method)
+        counter.inc()
+        histogram.observe(seconds)
         return response
 
     def handle(self, request):

@@ -1,4 +1,4 @@
-"""What the server serves for HTTP: Django, behind the request limits.
+"""What the server serves for HTTP: Django, behind the turns and the request limits.
 
 ``ASGI_HANDLER`` chooses Django's handler: ``fastpath`` (the default, see
 ``fastpath/``) or ``django``, what Django's own ``get_asgi_application()``
@@ -10,6 +10,7 @@ both.
 from django.conf import settings
 
 from limits.asgi import RequestLimits
+from limits.turns import Turns
 
 
 def django_handler(name):
@@ -23,6 +24,7 @@ def django_handler(name):
 
 
 def served_application(handler_name=None):
-    """Django with each request bounded by ``limits.asgi``, on the handler
-    named (by default the one ``ASGI_HANDLER`` names)."""
-    return RequestLimits(django_handler(handler_name or settings.ASGI_HANDLER))
+    """Django with each request bounded by ``limits.asgi`` and taking its
+    turn (``limits.turns``), on the handler named (by default the one
+    ``ASGI_HANDLER`` names)."""
+    return RequestLimits(Turns(django_handler(handler_name or settings.ASGI_HANDLER)))

@@ -95,7 +95,7 @@ class FastPathTests(RequestPathBehaviour, TransactionTestCase):
     handler_name = "fastpath"
 
     def test_it_loads_the_async_equivalents(self):
-        handler = self.application.app
+        handler = self.application.app.app
         view_middleware = [m.__qualname__ for m in handler._view_middleware]
         self.assertIn("CsrfViewMiddleware.aprocess_view", view_middleware)
 
@@ -113,7 +113,7 @@ class DjangoHandlerTests(RequestPathBehaviour, TransactionTestCase):
     def test_it_is_djangos_own_handler_with_djangos_own_middleware(self):
         from django.core.handlers.asgi import ASGIHandler
 
-        handler = self.application.app
+        handler = self.application.app.app
         self.assertIs(type(handler), ASGIHandler)
         modules = {m.__self__.__class__.__module__ for m in handler._view_middleware}
         self.assertNotIn("fastpath.middleware", modules)
