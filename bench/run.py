@@ -18,9 +18,14 @@ worker processes:
 - ceiling: a raw ASGI hello-world (bench/hello_asgi.py) on the same uvicorn.
 
 For each scenario, wrk (a separate process) warms up, then drives load at a
-fixed concurrency; the report gives requests/s, p50, p99, errors and the peak
-RSS of each server's processes, and the ratios to gunicorn, to Django's
-handler, to the unguarded server and to the ceiling, as a table and as JSON.
+fixed concurrency, on each server in turn, in --rounds alternating rounds
+(2; the order reversed every other round); the report gives the medians of
+requests/s, p50 and p99, the errors, the requests refused for overload (503
+with Retry-After, read from the server's metrics: ours and Django's handler,
+which take turns) and the peak RSS of each server's processes, and the ratios
+to gunicorn, to Django's handler, to the unguarded server and to the ceiling,
+as a table and as JSON. The run fails if any request failed; refusals are
+reported, since past saturation they are what the server is meant to answer.
 """
 
 import argparse
@@ -30,6 +35,7 @@ import platform
 import re
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,6 +57,7 @@ from tests.support import (  # noqa: E402
     environment,
     free_port,
     manage,
+    scrape_metrics,
 )
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -66,6 +73,7 @@ class Measure:
     errors: int
     requests: int
     peak_rss_mb: float
+    refused: int = 0
 
 
 @dataclass
@@ -159,15 +167,58 @@ class RssSampler:
         self._thread.join()
 
 
-def measure(server_pid, url, scenario, args):
-    """One scenario on one server: wrk's figures and the server's peak RSS."""
+def refused_so_far(server):
+    """The requests ``server`` has refused for overload (503 with
+    Retry-After: its turns and limits), from its metrics; 0 for a server
+    without them."""
+    port = getattr(server, "env", {}).get("METRICS_PORT")
+    if not port:
+        return 0
+    samples = scrape_metrics(port)
+    return int(
+        sum(
+            value
+            for (name, _), value in samples.items()
+            if name == "http_refused_for_overload_total"
+        )
+    )
+
+
+def measure(server, scenario, args):
+    """One scenario on one server: wrk's figures and the server's peak RSS.
+    Its refusals for overload are counted apart from the errors."""
+    url = server.url
     if args.warmup:
         run_wrk(url + scenario.path, args.warmup, args.connections, args.threads, scenario.cookie)
-    with RssSampler(server_pid) as rss:
+    refused_before = refused_so_far(server)
+    with RssSampler(server.process.pid) as rss:
         rps, p50, p99, errors, requests = run_wrk(
             url + scenario.path, args.duration, args.connections, args.threads, scenario.cookie
         )
-    return Measure(round(rps, 1), p50, p99, errors, requests, round(rss.peak_kb / 1024, 1))
+    refused = refused_so_far(server) - refused_before
+    return Measure(
+        round(rps, 1),
+        p50,
+        p99,
+        max(0, errors - refused),
+        requests,
+        round(rss.peak_kb / 1024, 1),
+        refused,
+    )
+
+
+def median_of(measures):
+    """One figure per server from its rounds: the median rate and latencies,
+    every request and error, the highest RSS."""
+    return Measure(
+        round(statistics.median(m.requests_per_second for m in measures), 1),
+        round(statistics.median(m.p50_ms for m in measures), 2),
+        round(statistics.median(m.p99_ms for m in measures), 2),
+        sum(m.errors for m in measures),
+        sum(m.requests for m in measures),
+        max(m.peak_rss_mb for m in measures),
+        sum(m.refused for m in measures),
+    )
 
 
 class Database:
@@ -293,30 +344,29 @@ def log_in(url, username):
 
 
 def print_table(results, ceiling, workers, args):
-    header = (
-        f"{'scenario':<22} {'ours req/s':>10} {'p50':>7} {'p99':>7} {'err':>4} {'RSS MB':>7}"
-        f" | {'django h.':>9} {'p99':>7}"
-        f" | {'gunicorn':>9} {'p50':>7} {'p99':>7} {'err':>4} {'RSS MB':>7}"
-        f" | {'x gunicorn':>10} {'x django h.':>11} {'x unguarded':>11} {'x ceiling':>9}"
-    )
     print(
-        f"\n{args.connections} connections, {args.duration} s per scenario, "
+        f"\n{args.connections} connections, {args.duration} s per scenario and server, "
+        f"medians of {args.rounds} alternating round(s), "
         f"{workers} workers each; ceiling (raw ASGI on uvicorn): "
         f"{ceiling.requests_per_second:.0f} req/s, p99 {ceiling.p99_ms:.1f} ms\n"
     )
+    header = f"{'scenario':<22}"
+    for name in args.servers:
+        header += f" | {name[:14]:>14} {'p50':>6} {'p99':>6} {'err':>4} {'ref':>4} {'RSS':>4}"
+    header += "".join(f" | {'x ' + name[:12]:>14}" for name in args.servers[1:])
     print(header)
     print("-" * len(header))
     for row in results:
-        ours, stock, base = row["ours"], row["django_handler"], row["gunicorn"]
-        print(
-            f"{row['scenario']:<22} {ours['requests_per_second']:>10.0f} {ours['p50_ms']:>7.1f}"
-            f" {ours['p99_ms']:>7.1f} {ours['errors']:>4} {ours['peak_rss_mb']:>7.0f}"
-            f" | {stock['requests_per_second']:>9.0f} {stock['p99_ms']:>7.1f}"
-            f" | {base['requests_per_second']:>9.0f} {base['p50_ms']:>7.1f}"
-            f" {base['p99_ms']:>7.1f} {base['errors']:>4} {base['peak_rss_mb']:>7.0f}"
-            f" | {row['ratio_to_gunicorn']:>10.2f} {row['ratio_to_django_handler']:>11.2f}"
-            f" {row['ratio_to_unguarded']:>11.2f} {row['ratio_to_ceiling']:>9.3f}"
-        )
+        line = f"{row['scenario']:<22}"
+        for name in args.servers:
+            one = row[name]
+            line += (
+                f" | {one['requests_per_second']:>14.0f} {one['p50_ms']:>6.1f}"
+                f" {one['p99_ms']:>6.1f} {one['errors']:>4} {one['refused']:>4}"
+                f" {one['peak_rss_mb']:>4.0f}"
+            )
+        line += "".join(f" | {row[f'ratio_to_{name}']:>14.2f}" for name in args.servers[1:])
+        print(line)
 
 
 def main():
@@ -327,9 +377,17 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--duration", type=int, default=None)
     parser.add_argument("--warmup", type=int, default=None)
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="alternating rounds per scenario (medians)"
+    )
     parser.add_argument("--json", type=Path, default=REPO_DIR / "bench" / "results.json")
     parser.add_argument(
         "--only", action="append", default=[], help="run only the scenarios whose name has this"
+    )
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help="the servers to measure, comma-separated (ours always; default: all)",
     )
     parser.add_argument(
         "--set",
@@ -339,9 +397,11 @@ def main():
         help="a variable for both servers, such as DATABASE_POOL_MAX_SIZE=4",
     )
     args = parser.parse_args()
+    args.servers = [name for name in SERVERS if name == "ours" or name in args.servers.split(",")]
     args.connections = args.connections or (8 if args.quick else 64)
-    args.duration = args.duration or (1 if args.quick else 10)
-    args.warmup = args.warmup if args.warmup is not None else (0 if args.quick else 3)
+    args.duration = args.duration or (1 if args.quick else 8)
+    args.warmup = args.warmup if args.warmup is not None else (0 if args.quick else 2)
+    args.rounds = args.rounds or (1 if args.quick else 2)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it (apt-get install wrk)")
 
@@ -352,15 +412,24 @@ def main():
         manifest = json.loads((workdir / "static" / "staticfiles.json").read_text())["paths"]
 
         env["WEB_CONCURRENCY"] = str(args.workers)
-        servers = {
-            "ours": Server(env),
+        makers = {
+            # With its metrics on a port of their own, as the image runs it.
+            "ours": lambda: Server({**env, "METRICS_PORT": str(free_port())}),
             # The same app on Django's own ASGI handler: what the fast path gains.
-            "django_handler": Server({**env, "ASGI_HANDLER": "django"}),
-            "unguarded": Server(env, command=uvicorn_command("bench.unguarded_asgi", args.workers)),
+            "django_handler": lambda: Server(
+                {**env, "METRICS_PORT": str(free_port()), "ASGI_HANDLER": "django"}
+            ),
+            "unguarded": lambda: Server(
+                env, command=uvicorn_command("bench.unguarded_asgi", args.workers)
+            ),
         }
-        for name, server in servers.items():
-            server.start(workdir / f"{name}.log")
-        servers["gunicorn"] = Gunicorn(env, args.workers, workdir / "gunicorn.log")
+        servers = {}
+        for name in args.servers:
+            if name in makers:
+                servers[name] = makers[name]()
+                servers[name].start(workdir / f"{name}.log")
+        if "gunicorn" in args.servers:
+            servers["gunicorn"] = Gunicorn(env, args.workers, workdir / "gunicorn.log")
         ceiling_server = Server(env, command=uvicorn_command("bench.hello_asgi", args.workers))
         try:
             scenarios = [
@@ -376,21 +445,30 @@ def main():
             cookies = {name: log_in(server.url, "bench") for name, server in servers.items()}
             results = []
             for scenario in scenarios:
+                rounds = {name: [] for name in args.servers}
+                for number in range(args.rounds):
+                    # Alternating rounds: neither server always goes first.
+                    order = args.servers if number % 2 == 0 else args.servers[::-1]
+                    for name in order:
+                        server = servers[name]
+                        cookie = cookies[name] if scenario.logged_in else ""
+                        try:
+                            status, _, _ = FormClient(server.url).request(
+                                scenario.path, headers={"Cookie": cookie} if cookie else None
+                            )
+                        except OSError as error:
+                            raise SystemExit(
+                                f"{scenario.name} on {name}: {error!r} (logs in {workdir})"
+                            ) from None
+                        if status != 200:
+                            raise SystemExit(f"{scenario.name} answered {status} on {name}")
+                        rounds[name].append(
+                            measure(
+                                server, Scenario(scenario.name, scenario.path, cookie=cookie), args
+                            )
+                        )
                 result = {"scenario": scenario.name}
-                for name in SERVERS:
-                    server = servers[name]
-                    cookie = cookies[name] if scenario.logged_in else ""
-                    status, _, _ = FormClient(server.url).request(
-                        scenario.path, headers={"Cookie": cookie} if cookie else None
-                    )
-                    if status != 200:
-                        raise SystemExit(f"{scenario.name} answered {status} on {name}")
-                    result[name] = measure(
-                        server.process.pid,
-                        server.url,
-                        Scenario(scenario.name, scenario.path, cookie=cookie),
-                        args,
-                    )
+                result.update({name: median_of(measures) for name, measures in rounds.items()})
                 results.append(result)
         finally:
             for server in servers.values():
@@ -398,9 +476,7 @@ def main():
 
         ceiling_server.start(workdir / "ceiling.log")
         try:
-            ceiling = measure(
-                ceiling_server.process.pid, ceiling_server.url, Scenario("hello", "/"), args
-            )
+            ceiling = measure(ceiling_server, Scenario("hello", "/"), args)
         finally:
             ceiling_server.stop()
 
@@ -408,8 +484,8 @@ def main():
     for result in results:
         mine = result["ours"]
         row = {"scenario": result["scenario"]}
-        row.update({name: asdict(result[name]) for name in SERVERS})
-        for name in SERVERS[1:]:
+        row.update({name: asdict(result[name]) for name in args.servers})
+        for name in args.servers[1:]:
             row[f"ratio_to_{name}"] = round(
                 mine.requests_per_second / result[name].requests_per_second, 2
             )
@@ -423,6 +499,7 @@ def main():
         "workers": args.workers,
         "connections": args.connections,
         "seconds_per_scenario": args.duration,
+        "rounds": args.rounds,
         "ceiling": asdict(ceiling),
         "scenarios": rows,
     }
@@ -431,7 +508,10 @@ def main():
     print(f"\nJSON: {args.json}")
     shutil.rmtree(workdir, ignore_errors=True)
 
-    errors = sum(row[name]["errors"] for row in rows for name in SERVERS)
+    refused = sum(row[name]["refused"] for row in rows for name in args.servers)
+    if refused:
+        print(f"{refused} requests refused for overload (503 with Retry-After), not errors")
+    errors = sum(row[name]["errors"] for row in rows for name in args.servers)
     errors += ceiling.errors
     if errors:
         raise SystemExit(f"{errors} requests failed under load")

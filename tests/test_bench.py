@@ -1,5 +1,7 @@
-"""The benchmark's quick mode: every scenario answers, under load, without
-errors, on our server, gunicorn and the ceiling (bench/run.py)."""
+"""The benchmarks' quick modes: every scenario answers, under load, without
+errors, on our server and its baselines (bench/run.py); the overload curve
+is measured on both servers (bench/overload.py); every task runs exactly
+once on both workers (bench/tasks.py)."""
 
 import json
 import subprocess
@@ -14,21 +16,27 @@ from tests.support import PYTHON, REPO_DIR, free_port
 pytestmark = pytest.mark.bench
 
 
+def quick_report(test, script, timeout):
+    """Run ``bench/<script> --quick``; the report it wrote, once it exits 0."""
+    with tempfile.TemporaryDirectory() as workdir:
+        report_path = Path(workdir) / "report.json"
+        result = subprocess.run(
+            [PYTHON, f"bench/{script}", "--quick", "--json", str(report_path)],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        test.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:])
+        report = json.loads(report_path.read_text())
+    test.assertEqual(report["mode"], "quick")
+    return report
+
+
 class QuickBenchmarkTests(SimpleTestCase):
     def test_every_scenario_answers_under_load_without_errors(self):
-        with tempfile.TemporaryDirectory() as workdir:
-            report_path = Path(workdir) / "quick.json"
-            result = subprocess.run(
-                [PYTHON, "bench/run.py", "--quick", "--json", str(report_path)],
-                cwd=REPO_DIR,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:])
-            report = json.loads(report_path.read_text())
-        self.assertEqual(report["mode"], "quick")
+        report = quick_report(self, "run.py", timeout=600)
         self.assertEqual(
             [row["scenario"] for row in report["scenarios"]],
             [
@@ -44,8 +52,27 @@ class QuickBenchmarkTests(SimpleTestCase):
             with self.subTest(row["scenario"]):
                 for server in ("ours", "django_handler", "unguarded", "gunicorn"):
                     self.assertEqual(row[server]["errors"], 0)
+                    # At the quick run's light load, nothing is refused either.
+                    self.assertEqual(row[server]["refused"], 0)
                     self.assertGreater(row[server]["requests"], 0)
                 self.assertGreater(row["ratio_to_django_handler"], 0)
+
+
+class QuickOverloadBenchmarkTests(SimpleTestCase):
+    """bench/overload.py --quick: the curve's harness drives both servers at
+    each concurrency, with the probe beside the load."""
+
+    def test_each_point_of_the_curve_is_measured_on_both_servers(self):
+        report = quick_report(self, "overload.py", timeout=300)
+        self.assertEqual(sorted(report["curves"]), ["gunicorn", "ours"])
+        for server, points in report["curves"].items():
+            self.assertEqual([point["connections"] for point in points], [8, 32], server)
+            for point in points:
+                with self.subTest(server=server, connections=point["connections"]):
+                    self.assertGreater(point["goodput"], 0)
+                    self.assertLessEqual(point["goodput"], point["requests_per_second"])
+                    self.assertGreater(point["probe_requests"], 0)
+                    self.assertIsNotNone(point["probe_served_p99_ms"])
 
 
 class QuickTaskBenchmarkTests(SimpleTestCase):
@@ -53,19 +80,7 @@ class QuickTaskBenchmarkTests(SimpleTestCase):
     both tasks, steady and drained, every task exactly once."""
 
     def test_every_task_runs_exactly_once_on_our_worker_and_on_celery(self):
-        with tempfile.TemporaryDirectory() as workdir:
-            report_path = Path(workdir) / "tasks.json"
-            result = subprocess.run(
-                [PYTHON, "bench/tasks.py", "--quick", "--json", str(report_path)],
-                cwd=REPO_DIR,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr[-3000:])
-            report = json.loads(report_path.read_text())
-        self.assertEqual(report["mode"], "quick")
+        report = quick_report(self, "tasks.py", timeout=300)
         self.assertEqual(sorted(report["systems"]), ["celery", "ours"])
         for system, kinds in report["systems"].items():
             self.assertEqual(kinds["worker_exit_statuses"], [0, 0], system)
