@@ -12,6 +12,7 @@ from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.http import HttpResponse
 from django.middleware import clickjacking, common, csp, csrf, security
+from django.utils.csp import CSP, build_policy
 from whitenoise import middleware as whitenoise
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -48,7 +49,38 @@ class SecurityMiddleware(OnLoopMixin, security.SecurityMiddleware):
 
 
 class ContentSecurityPolicyMiddleware(OnLoopMixin, csp.ContentSecurityPolicyMiddleware):
-    pass
+    """Django's, with the policy of a response that used no nonce built once
+    per configuration instead of once per response (a static file, most
+    pages): without a nonce it depends on the configuration alone."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.policies = {}  # id(config) -> (config, its policy with no nonce)
+
+    def policy(self, config, nonce):
+        if nonce:  # generated for this response: in its policy
+            return build_policy(config, nonce)
+        cached = self.policies.get(id(config))
+        if cached is None or cached[0] is not config:
+            # The config is kept with its policy, so its id is not reused.
+            cached = self.policies[id(config)] = (config, build_policy(config))
+        return cached[1]
+
+    def process_response(self, request, response):
+        # Django's process_response, with self.policy for build_policy.
+        nonce = csp.get_nonce(request)
+        sentinel = object()
+        if (csp_config := getattr(response, "_csp_config", sentinel)) is sentinel:
+            csp_config = settings.SECURE_CSP
+        if (csp_ro_config := getattr(response, "_csp_ro_config", sentinel)) is sentinel:
+            csp_ro_config = settings.SECURE_CSP_REPORT_ONLY
+        for header, config in [
+            (CSP.HEADER_ENFORCE, csp_config),
+            (CSP.HEADER_REPORT_ONLY, csp_ro_config),
+        ]:
+            if config and header not in response:
+                response.headers[str(header)] = self.policy(config, nonce)
+        return response
 
 
 class CommonMiddleware(OnLoopMixin, common.CommonMiddleware):

@@ -42,7 +42,8 @@ class RequestLogMiddleware(AsyncCapableMiddleware):
     status, duration."""
 
     def start(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
+        # META, not request.headers, which would build a dict of every header.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         # Not reset on the way out: Django logs a failed request's line
