@@ -193,11 +193,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.refuse(http.HTTPStatus.SERVICE_UNAVAILABLE, "too many requests in flight")
             return
         if (
-            not self.has_body()
+            turns.refusing(self.loop)  # first: rarely true, and the cheapest
+            and not self.for_a_probe()
+            and not self.has_body()
             and self.answering_none()
             and self.parser.should_keep_alive()
             and self.parser.get_method() != b"HEAD"
-            and turns.refusing(self.loop, self.url.split(b"?", 1)[0].decode("latin-1"))
         ):
             self.refuse_for_no_turn()
             return
@@ -212,7 +213,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         refused: an overloaded process is alive, and says so."""
         if not self.max_in_flight or len(self.tasks) < self.max_in_flight:
             return False
-        return self.url.split(b"?", 1)[0] not in PROBE_PATHS
+        return not self.for_a_probe()
+
+    def for_a_probe(self):
+        return self.url.split(b"?", 1)[0] in PROBE_PATHS
 
     def answering_none(self):
         """Whether no earlier request of this connection is still being

@@ -300,12 +300,11 @@ def queue_of(loop):
     return _queues.get(loop)
 
 
-def refusing(loop, path):
-    """Whether a request for ``path`` arriving now on ``loop`` would be
+def refusing(loop):
+    """Whether a request (a probe excepted) arriving now on ``loop`` would be
     refused: the server's protocol then refuses it before the application
-    runs at all (``limits.protocol``), for a fraction of the cost."""
-    if not settings.WEB_ACTIVE_REQUESTS or path in PROBE_PATHS:
-        return False
+    runs at all (``limits.protocol``), for a fraction of the cost. No queue
+    exists until a request has taken a turn (none with the turns off)."""
     queue = queue_of(loop)
     return queue is not None and queue.would_refuse()
 
